@@ -1,0 +1,98 @@
+package io.egosecure.core.internal;
+
+import io.egosecure.core.ValidationException;
+import io.egosecure.core.spi.Page;
+import io.egosecure.core.spi.PageRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
+
+/**
+ * Paging over lists held in memory, with opaque cursors: the base64url of a sort key, so a
+ * client cannot mistake a cursor for an id, and one the server did not issue is refused.
+ */
+public final class Pages {
+  private static final String PREFIX = "c1:";
+
+  private Pages() {}
+
+  /**
+   * The page of {@code items} (sorted ascending by {@code key}) after the cursor's key. Keys are
+   * compared as strings, so sort the list the same way.
+   */
+  public static <T> Page<T> ascending(
+      List<T> items, Function<? super T, String> key, PageRequest request) {
+    Optional<String> after = request.cursor().map(Pages::decode);
+    List<T> page = new ArrayList<>(request.limit());
+    boolean more = false;
+    for (T item : items) {
+      if (after.isPresent() && key.apply(item).compareTo(after.get()) <= 0) {
+        continue;
+      }
+      if (page.size() == request.limit()) {
+        more = true;
+        break;
+      }
+      page.add(item);
+    }
+    Optional<String> next =
+        more ? Optional.of(encode(key.apply(page.get(page.size() - 1)))) : Optional.empty();
+    return new Page<>(page, next);
+  }
+
+  /** The page of {@code items} (sorted by a descending number) after the cursor's number. */
+  public static <T> Page<T> descending(
+      List<T> items, ToLongFunction<? super T> key, PageRequest request) {
+    Optional<Long> before = request.cursor().map(Pages::decodeNumber);
+    List<T> page = new ArrayList<>(request.limit());
+    boolean more = false;
+    for (T item : items) {
+      if (before.isPresent() && key.applyAsLong(item) >= before.get()) {
+        continue;
+      }
+      if (page.size() == request.limit()) {
+        more = true;
+        break;
+      }
+      page.add(item);
+    }
+    Optional<String> next =
+        more
+            ? Optional.of(encode(Long.toString(key.applyAsLong(page.get(page.size() - 1)))))
+            : Optional.empty();
+    return new Page<>(page, next);
+  }
+
+  /** The opaque cursor for a sort key; stores that page in SQL use it too. */
+  public static String encode(String key) {
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString((PREFIX + key).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The sort key in a cursor made by {@link #encode}. */
+  public static String decode(String cursor) {
+    try {
+      String decoded = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (decoded.startsWith(PREFIX)) {
+        return decoded.substring(PREFIX.length());
+      }
+    } catch (IllegalArgumentException e) {
+      // falls through to the same answer as a well-formed foreign cursor
+    }
+    throw new ValidationException("cursor", "is not a cursor this server issued");
+  }
+
+  /** The number in a cursor made by {@code encode(Long.toString(n))}. */
+  public static long decodeNumber(String cursor) {
+    try {
+      return Long.parseLong(decode(cursor));
+    } catch (NumberFormatException e) {
+      throw new ValidationException("cursor", "is not a cursor this server issued");
+    }
+  }
+}

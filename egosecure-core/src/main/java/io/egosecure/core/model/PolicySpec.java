@@ -1,0 +1,64 @@
+package io.egosecure.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.egosecure.core.ValidationException;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What an administrator writes: a policy's content, without the id, version and timestamps the
+ * server assigns. {@code settings} is opaque to the server and delivered to agents as it is.
+ *
+ * <p>Settings must be I-JSON (RFC 7493): numbers that a double holds exactly, because the
+ * signature covers their RFC 8785 canonical form and a larger integer would not survive it.
+ *
+ * @param kind what the agent should do with {@code settings}, for example {@code
+ *     device-control}: 1 to 100 characters of letters, digits and {@code . _ : / -}
+ */
+public record PolicySpec(String name, String kind, ObjectNode settings, Targets targets) {
+  private static final Pattern KIND = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}");
+  private static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+
+  public PolicySpec {
+    Checks.text(name, "name", Checks.MAX_NAME_LENGTH);
+    Checks.notNull(kind, "kind");
+    if (!KIND.matcher(kind).matches()) {
+      throw new ValidationException(
+          "kind", "must be 1 to 100 characters of letters, digits and . _ : / -");
+    }
+    Checks.notNull(settings, "settings");
+    requireIJson(settings, "settings");
+    settings = settings.deepCopy();
+    Checks.notNull(targets, "targets");
+  }
+
+  /** A copy: the record stays immutable although Jackson's trees are not. */
+  @Override
+  public ObjectNode settings() {
+    return settings.deepCopy();
+  }
+
+  private static void requireIJson(JsonNode node, String path) {
+    if (node.isNumber()) {
+      boolean exact =
+          node.isIntegralNumber()
+              ? node.canConvertToLong() && Math.abs(node.longValue()) <= MAX_SAFE_INTEGER
+              : Double.isFinite(node.doubleValue());
+      if (!exact) {
+        throw new ValidationException(
+            path, "number " + node + " is outside what a double holds exactly (±2^53)");
+      }
+    } else if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        requireIJson(field.getValue(), path + "." + field.getKey());
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        requireIJson(node.get(i), path + "[" + i + "]");
+      }
+    }
+  }
+}
