@@ -1,0 +1,52 @@
+package io.egosecure.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.egosecure.core.model.TenantId;
+import java.security.SecureRandom;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class SecretsTest {
+  private final Secrets secrets = new Secrets(new SecureRandom());
+
+  @Test
+  void aSecretNamesItsKindTenantAndIdAndCarries256RandomBits() {
+    String secret = secrets.issue(Secrets.Kind.AGENT_CREDENTIAL, Optional.of(TenantId.of("t-1")), "a-2");
+
+    assertThat(secret).matches("esa\\.t-1\\.a-2\\.[A-Za-z0-9_-]{43}");
+    assertThat(Secrets.parse(Secrets.Kind.AGENT_CREDENTIAL, secret))
+        .contains(new Secrets.Parsed(Optional.of(TenantId.of("t-1")), "a-2"));
+  }
+
+  @Test
+  void aSecretOfAnotherKindDoesNotParse() {
+    String admin = secrets.issue(Secrets.Kind.ADMIN_KEY, Optional.empty(), "k-1");
+    String token = secrets.issue(Secrets.Kind.ENROLLMENT_TOKEN, Optional.of(TenantId.of("t")), "e");
+
+    assertThat(Secrets.parse(Secrets.Kind.ADMIN_KEY, admin)).contains(new Secrets.Parsed(Optional.empty(), "k-1"));
+    assertThat(Secrets.parse(Secrets.Kind.AGENT_CREDENTIAL, admin)).isEmpty();
+    assertThat(Secrets.parse(Secrets.Kind.AGENT_CREDENTIAL, token)).isEmpty();
+    assertThat(Secrets.parse(Secrets.Kind.ADMIN_KEY, token)).isEmpty();
+  }
+
+  @Test
+  void malformedSecretsDoNotParse() {
+    String good = secrets.issue(Secrets.Kind.AGENT_CREDENTIAL, Optional.of(TenantId.of("t")), "a");
+    for (String bad : new String[] {null, "", ".", "esa...", good + "x", good.substring(1), good + ".",
+        good.replace("esa.t.", "esa.T."), "esa.t.a." + "!".repeat(43), "x".repeat(300)}) {
+      assertThat(Secrets.parse(Secrets.Kind.AGENT_CREDENTIAL, bad)).as(bad).isEmpty();
+    }
+  }
+
+  @Test
+  void idsAndSecretsDoNotRepeat() {
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 10_000; i++) {
+      assertThat(seen.add(secrets.newId("t"))).isTrue();
+    }
+    assertThat(secrets.newId("t")).matches("t-[a-z0-9]{20}");
+  }
+}
