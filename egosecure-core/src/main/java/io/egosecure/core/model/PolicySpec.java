@@ -1,6 +1,8 @@
 package io.egosecure.core.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.egosecure.core.ValidationException;
 import java.util.Iterator;
@@ -20,6 +22,7 @@ import java.util.regex.Pattern;
 public record PolicySpec(String name, String kind, ObjectNode settings, Targets targets) {
   private static final Pattern KIND = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}");
   private static final long MAX_SAFE_INTEGER = (1L << 53) - 1;
+  private static final ObjectMapper NORMALIZER = new ObjectMapper();
 
   public PolicySpec {
     Checks.text(name, "name", Checks.MAX_NAME_LENGTH);
@@ -30,7 +33,7 @@ public record PolicySpec(String name, String kind, ObjectNode settings, Targets 
     }
     Checks.notNull(settings, "settings");
     requireIJson(settings, "settings");
-    settings = settings.deepCopy();
+    settings = normalized(settings);
     Checks.notNull(targets, "targets");
   }
 
@@ -38,6 +41,18 @@ public record PolicySpec(String name, String kind, ObjectNode settings, Targets 
   @Override
   public ObjectNode settings() {
     return settings.deepCopy();
+  }
+
+  /**
+   * The tree a parse of its own JSON text gives: {@code put("n", 3L)} and a parsed {@code 3} are
+   * then the same node type, so a spec equals itself after any round trip through a store.
+   */
+  private static ObjectNode normalized(ObjectNode settings) {
+    try {
+      return (ObjectNode) NORMALIZER.readTree(settings.toString());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("Jackson cannot re-read its own output", e);
+    }
   }
 
   private static void requireIJson(JsonNode node, String path) {

@@ -96,6 +96,16 @@ class ModelValidationTest {
   }
 
   @Test
+  void settingsBuiltInJavaEqualTheSameSettingsParsed() throws Exception {
+    ObjectNode built = JsonNodeFactory.instance.objectNode().put("n", 3L).put("f", 1.5f);
+    ObjectNode parsed = (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree("{\"n\": 3, \"f\": 1.5}");
+
+    assertThat(new PolicySpec("p", "k", built, Targets.allAgents()))
+        .isEqualTo(new PolicySpec("p", "k", parsed, Targets.allAgents()));
+  }
+
+  @Test
   void targetsMatchAgentsByGroup() {
     assertThat(Targets.allAgents().matches(Set.of())).isTrue();
     assertThat(Targets.groups(Set.of("a", "b")).matches(Set.of("b", "c"))).isTrue();
