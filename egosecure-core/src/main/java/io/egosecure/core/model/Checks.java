@@ -47,7 +47,28 @@ final class Checks {
     if (value.chars().anyMatch(Character::isISOControl)) {
       throw new ValidationException(field, "must not contain control characters");
     }
+    if (hasLoneSurrogate(value)) {
+      throw new ValidationException(field, "must be valid Unicode (it has a lone surrogate)");
+    }
     return value;
+  }
+
+  /**
+   * Whether {@code value} holds a surrogate without its pair: not Unicode text, not I-JSON
+   * (RFC 7493), and RFC 8785 cannot canonicalise it, so it could never be signed.
+   */
+  static boolean hasLoneSurrogate(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < value.length()
+          && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static Set<String> groups(Collection<String> groups, String field) {

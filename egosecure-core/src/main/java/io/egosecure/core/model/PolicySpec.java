@@ -65,9 +65,17 @@ public record PolicySpec(String name, String kind, ObjectNode settings, Targets 
         throw new ValidationException(
             path, "number " + node + " is outside what a double holds exactly (±2^53)");
       }
+    } else if (node.isTextual()) {
+      if (Checks.hasLoneSurrogate(node.textValue())) {
+        throw new ValidationException(path, "must be valid Unicode (it has a lone surrogate)");
+      }
     } else if (node.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> field = it.next();
+        if (Checks.hasLoneSurrogate(field.getKey())) {
+          throw new ValidationException(
+              path, "member names must be valid Unicode (one has a lone surrogate)");
+        }
         requireIJson(field.getValue(), path + "." + field.getKey());
       }
     } else if (node.isArray()) {

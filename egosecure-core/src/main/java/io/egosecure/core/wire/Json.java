@@ -1,9 +1,14 @@
 package io.egosecure.core.wire;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,9 +16,11 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
@@ -21,6 +28,10 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.egosecure.core.ValidationException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Reads and writes the v1 wire messages. Reading is strict about types (no {@code "5"} for 5, no
@@ -56,15 +67,21 @@ public final class Json {
     JsonMapper mapper =
         JsonMapper.builder()
             .addModule(new JavaTimeModule())
+            .addModule(new SimpleModule().addDeserializer(Instant.class, new InstantReader()))
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+            // Not FAIL_ON_NULL_CREATOR_PROPERTIES: it rejects every absent optional member
+            // (labels, message, comment, maxUses, ...). The records' constructors say what is
+            // required; missing primitives still fail through FAIL_ON_NULL_FOR_PRIMITIVES.
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, rejectUnknown)
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            // A null inside a list or map of strings ("groups": [null]) is a wrong type, not an
+            // NPE in List.copyOf; JSON trees (settings) keep their nulls.
+            .defaultSetterInfo(JsonSetter.Value.forContentNulls(Nulls.FAIL))
             .build();
     for (LogicalType type :
         new LogicalType[] {LogicalType.Textual, LogicalType.Integer, LogicalType.Float,
@@ -147,9 +164,8 @@ public final class Json {
   private static ValidationException invalid(Exception e) {
     if (e instanceof ValueInstantiationException vie
         && vie.getCause() instanceof ValidationException cause) {
-      String at = pointer(vie);
       return new ValidationException(
-          at.equals("/") ? cause.field() : at + " (" + cause.field() + ")", trimmedMessage(cause));
+          memberPointer(pointer(vie), cause.field()), trimmedMessage(cause));
     }
     if (e instanceof ValidationException validation) {
       return validation;
@@ -191,6 +207,54 @@ public final class Json {
       }
     }
     return pointer.length() == 0 ? "/" : pointer.toString();
+  }
+
+  /**
+   * The pointer of a member that a record's constructor rejected. Constructors name members as
+   * the model does ({@code token}, {@code targets.all}), relative to the message; {@code at} is
+   * where the rejected object sits, and a nested object names itself first ({@code targets}).
+   */
+  private static String memberPointer(String at, String field) {
+    if (field.startsWith("/")) {
+      return at.equals("/") ? field : at + field;
+    }
+    List<String> names = new ArrayList<>(List.of(field.split("\\.")));
+    String parent = at.substring(at.lastIndexOf('/') + 1);
+    if (!at.equals("/") && names.size() > 0 && names.get(0).equals(parent)) {
+      names.remove(0);
+    }
+    StringBuilder pointer = new StringBuilder(at.equals("/") ? "" : at);
+    for (String name : names) {
+      pointer.append('/').append(name.replace("~", "~0").replace("/", "~1"));
+    }
+    return pointer.length() == 0 ? "/" : pointer.toString();
+  }
+
+  /**
+   * Instants are RFC 3339 strings only: jsr310's reader also takes epoch numbers and digit
+   * strings ({@code 1767323045}, {@code "1767323045"}), which the coercion rules cannot stop.
+   */
+  private static final class InstantReader extends StdScalarDeserializer<Instant> {
+    private static final long serialVersionUID = 1L;
+
+    InstantReader() {
+      super(Instant.class);
+    }
+
+    @Override
+    public Instant deserialize(JsonParser parser, DeserializationContext context)
+        throws IOException {
+      if (!parser.hasToken(JsonToken.VALUE_STRING)) {
+        return (Instant) context.handleUnexpectedToken(Instant.class, parser);
+      }
+      String text = parser.getText();
+      try {
+        return Instant.parse(text);
+      } catch (DateTimeParseException e) {
+        return (Instant) context.handleWeirdStringValue(
+            Instant.class, text, "must be an RFC 3339 time such as 2026-01-02T03:04:05Z");
+      }
+    }
   }
 
   private static String clip(String message) {

@@ -19,6 +19,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Signing, parsing and verifying PolicySets.
@@ -34,6 +35,9 @@ import java.util.List;
  * }</pre>
  */
 public final class PolicySets {
+  /** An Ed25519 signature: R and S, 32 bytes each (RFC 8032 5.1.6). */
+  private static final int SIGNATURE_LENGTH = 64;
+
   private PolicySets() {}
 
   /**
@@ -123,6 +127,11 @@ public final class PolicySets {
     }
     try {
       byte[] value = Base64.getDecoder().decode(sig.get("value").asText());
+      if (value.length != SIGNATURE_LENGTH) {
+        // RFC 8032: exactly 64 bytes. The JDK also accepts S with trailing zero bytes, which
+        // would give one set many valid signature values.
+        return false;
+      }
       ObjectNode unsigned = object.deepCopy();
       unsigned.remove("signature");
       Signature verifier = Signature.getInstance(PublicSigningKey.ALGORITHM);
@@ -156,7 +165,7 @@ public final class PolicySets {
       }
       entries.add(
           new PolicySet.Entry(
-              PolicyId.of(text(entry, "id", at)),
+              id(entry, "id", at, PolicyId::of),
               text(entry, "name", at),
               text(entry, "kind", at),
               number(entry, "version", at),
@@ -164,8 +173,8 @@ public final class PolicySets {
     }
     JsonNode signature = required(node, "signature");
     return new PolicySet(
-        TenantId.of(text(node, "tenantId", "")),
-        AgentId.of(text(node, "agentId", "")),
+        id(node, "tenantId", "", TenantId::of),
+        id(node, "agentId", "", AgentId::of),
         number(node, "revision", ""),
         instant(node, "issuedAt"),
         instant(node, "expiresAt"),
@@ -191,6 +200,20 @@ public final class PolicySets {
       throw new ValidationException(at + "/" + field, "must be a string");
     }
     return value.asText();
+  }
+
+  /** An id member; the id types name themselves ("policyId"), the pointer names the member. */
+  private static <T> T id(JsonNode node, String field, String at, Function<String, T> of) {
+    String value = text(node, field, at);
+    try {
+      return of.apply(value);
+    } catch (ValidationException e) {
+      String prefix = e.field() + ": ";
+      String message = e.getMessage();
+      throw new ValidationException(
+          at + "/" + field,
+          message.startsWith(prefix) ? message.substring(prefix.length()) : message);
+    }
   }
 
   private static long number(JsonNode node, String field, String at) {
