@@ -9,7 +9,7 @@ import java.util.List;
  * What one agent receives: the policies of one revision that target it, signed by its tenant.
  *
  * <p>The signature covers the RFC 8785 canonical JSON of the whole received object except its
- * {@code signature} member (see {@code io.egosecure.core.wire.PolicySetSignatures}). Because it
+ * {@code signature} member (see {@link io.egosecure.core.wire.PolicySets}). Because it
  * names the agent, a set cannot be replayed to another agent.
  *
  * @param issuedAt when this copy was issued; a re-issue of the same revision moves it forward

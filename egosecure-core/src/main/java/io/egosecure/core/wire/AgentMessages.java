@@ -4,6 +4,8 @@ import io.egosecure.core.ValidationException;
 import io.egosecure.core.model.AgentState;
 import io.egosecure.core.model.PublicSigningKey;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,7 +21,7 @@ public final class AgentMessages {
     public EnrollRequest {
       required(token, "token");
       required(name, "name");
-      labels = labels == null ? Map.of() : labels;
+      labels = labels == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(labels));
     }
   }
 
