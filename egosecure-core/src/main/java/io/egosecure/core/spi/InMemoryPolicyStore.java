@@ -224,7 +224,8 @@ final class InMemoryPolicyStore implements PolicyStore {
     final TreeMap<EnrollmentTokenId, EnrollmentToken> tokens = new TreeMap<>();
     final List<StoredSigningKey> signingKeys = new ArrayList<>();
     final List<Sequenced> audit = new ArrayList<>();
-    Tenant tenant;
+    /** The committed tenant; catalog reads see it without taking the tenant lock. */
+    volatile Tenant tenant;
     boolean deleted;
 
     TenantData(Tenant tenant) {
@@ -232,17 +233,24 @@ final class InMemoryPolicyStore implements PolicyStore {
     }
   }
 
-  /** Writes go straight to the maps under the tenant lock; the undo log reverts them on failure. */
+  /**
+   * Writes go straight to the maps under the tenant lock; the undo log reverts them on failure.
+   * The tenant record is the exception: catalog reads see it without the tenant lock, so an
+   * update is kept here and published on commit.
+   */
   private static final class Transaction implements TenantTransaction {
     private final TenantData data;
     private final List<Runnable> undo = new ArrayList<>();
+    private Tenant tenant;
     private boolean finished;
 
     Transaction(TenantData data) {
       this.data = data;
+      this.tenant = data.tenant;
     }
 
     void finish() {
+      data.tenant = tenant;
       finished = true;
     }
 
@@ -295,20 +303,19 @@ final class InMemoryPolicyStore implements PolicyStore {
     @Override
     public Tenant tenant() {
       checkActive();
-      return data.tenant;
+      return tenant;
     }
 
     @Override
     public void updateTenant(Tenant tenant) {
       checkActive();
       checkTenant(tenant.id());
-      Tenant previous = data.tenant;
+      Tenant previous = this.tenant;
       if (!previous.createdAt().equals(tenant.createdAt())
           || !previous.distributor().equals(tenant.distributor())) {
         throw new IllegalArgumentException("only a tenant's name and settings change");
       }
-      data.tenant = tenant;
-      undo.add(() -> data.tenant = previous);
+      this.tenant = tenant;
     }
 
     @Override

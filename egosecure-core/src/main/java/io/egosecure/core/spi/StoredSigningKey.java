@@ -1,6 +1,7 @@
 package io.egosecure.core.spi;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -17,7 +18,9 @@ public record StoredSigningKey(
     Objects.requireNonNull(keyId, "keyId == null");
     publicKey = Objects.requireNonNull(publicKey, "publicKey == null").clone();
     sealedPrivateKey = Objects.requireNonNull(sealedPrivateKey, "sealedPrivateKey == null").clone();
-    Objects.requireNonNull(createdAt, "createdAt == null");
+    // Stores keep milliseconds, as the model does, so a round trip through any store is exact.
+    createdAt =
+        Objects.requireNonNull(createdAt, "createdAt == null").truncatedTo(ChronoUnit.MILLIS);
   }
 
   @Override
