@@ -35,22 +35,36 @@ final class Database implements AutoCloseable {
   private final DataSource pool;
   private final Connection single;
   private final ReentrantLock singleLock;
+  private final Connection reader;
+  private final ReentrantLock readerLock;
   private final AutoCloseable owned;
 
   private Database(
       SQLDialect dialect, String description, DataSource pool, Connection single,
-      AutoCloseable owned) {
+      Connection reader, AutoCloseable owned) {
     this.dialect = dialect;
     this.description = description;
     this.pool = pool;
     this.single = single;
     this.singleLock = single == null ? null : new ReentrantLock();
+    this.reader = reader;
+    this.readerLock = reader == null ? null : new ReentrantLock();
     this.owned = owned;
   }
 
-  /** A database used through one connection, which this object owns and closes. */
-  static Database singleConnection(SQLDialect dialect, String description, Connection connection) {
-    return new Database(dialect, description, null, connection, connection);
+  /**
+   * A database written through one connection and read through another, both owned and closed
+   * here: in WAL mode the reader sees the last commit while a write transaction is open, so
+   * reads (an admin key, a tenant) never wait behind a publish.
+   */
+  static Database writerAndReader(
+      SQLDialect dialect, String description, Connection writer, Connection reader) {
+    AutoCloseable both = () -> {
+      try (writer; reader) {
+        // closes both, the reader first
+      }
+    };
+    return new Database(dialect, description, null, writer, reader, both);
   }
 
   /**
@@ -59,7 +73,7 @@ final class Database implements AutoCloseable {
    * @param owned closed with this object (the pool the store made), or null (the caller's pool)
    */
   static Database pooled(SQLDialect dialect, String description, DataSource pool, AutoCloseable owned) {
-    return new Database(dialect, description, pool, null, owned);
+    return new Database(dialect, description, pool, null, null, owned);
   }
 
   /** The pool, or null for a single-connection database. */
@@ -93,9 +107,25 @@ final class Database implements AutoCloseable {
         DSL.using(pool, dialect, SETTINGS).transactionResult(c -> work.apply(c.dsl())));
   }
 
+  /**
+   * Runs a read that needs no lock and sees the last commit: on SQLite through the read
+   * connection, so it does not wait for an open write transaction.
+   */
+  <T> T read(String operation, Function<DSLContext, T> work) {
+    if (reader == null) {
+      return transaction(operation, work);
+    }
+    readerLock.lock();
+    try {
+      return translate(operation, () -> work.apply(DSL.using(reader, dialect, SETTINGS)));
+    } finally {
+      readerLock.unlock();
+    }
+  }
+
   /** Checks a trivial query answers. */
   void ping() {
-    transaction("check reachability", dsl -> dsl.selectOne().fetch());
+    read("check reachability", dsl -> dsl.selectOne().fetch());
   }
 
   private <T> T translate(String operation, Supplier<T> call) {
@@ -142,12 +172,14 @@ final class Database implements AutoCloseable {
     try {
       if (singleLock != null) {
         singleLock.lock();
+        readerLock.lock();
       }
       owned.close();
     } catch (Exception e) {
       throw new StoreUnavailableException("closing " + description + " failed", e);
     } finally {
       if (singleLock != null) {
+        readerLock.unlock();
         singleLock.unlock();
       }
     }

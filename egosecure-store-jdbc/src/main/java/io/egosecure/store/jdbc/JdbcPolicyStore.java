@@ -89,8 +89,9 @@ public final class JdbcPolicyStore implements PolicyStore {
       }
       SQLiteDataSource dataSource = sqliteDataSource(file);
       Migrations.migrate(dataSource, null, what);
-      Connection connection = dataSource.getConnection();
-      return new JdbcPolicyStore(Database.singleConnection(SQLDialect.SQLITE, what, connection));
+      Connection writer = dataSource.getConnection();
+      Connection reader = dataSource.getConnection();
+      return new JdbcPolicyStore(Database.writerAndReader(SQLDialect.SQLITE, what, writer, reader));
     } catch (IOException | SQLException | FlywayException e) {
       throw new StoreUnavailableException("cannot open " + what + ": " + rootMessage(e), e);
     }
@@ -168,7 +169,7 @@ public final class JdbcPolicyStore implements PolicyStore {
 
   @Override
   public Optional<Tenant> tenant(TenantId id) {
-    return db.transaction("read tenant " + id, dsl ->
+    return db.read("read tenant " + id, dsl ->
         dsl.selectFrom(TENANTS).where(TENANTS.ID.eq(id.value())).fetchOptional(Rows::tenant));
   }
 
@@ -179,7 +180,7 @@ public final class JdbcPolicyStore implements PolicyStore {
       where = where.and(TENANTS.ID.gt(Pages.decode(page.cursor().get())));
     }
     Condition condition = where;
-    List<Tenant> rows = db.transaction("list tenants", dsl ->
+    List<Tenant> rows = db.read("list tenants", dsl ->
         dsl.selectFrom(TENANTS).where(condition).orderBy(TENANTS.ID).limit(page.limit() + 1)
             .fetch(Rows::tenant));
     return JdbcTenantTransaction.page(rows, page.limit(), t -> t.id().value());
@@ -220,7 +221,7 @@ public final class JdbcPolicyStore implements PolicyStore {
 
   @Override
   public Optional<AdminKey> adminKey(AdminKeyId id) {
-    return db.transaction("read admin key " + id, dsl ->
+    return db.read("read admin key " + id, dsl ->
         dsl.selectFrom(ADMIN_KEYS).where(ADMIN_KEYS.ID.eq(id.value())).fetchOptional(Rows::adminKey));
   }
 
@@ -233,7 +234,7 @@ public final class JdbcPolicyStore implements PolicyStore {
       where = where.and(ADMIN_KEYS.ID.gt(Pages.decode(page.cursor().get())));
     }
     Condition condition = where;
-    List<AdminKey> rows = db.transaction("list admin keys", dsl ->
+    List<AdminKey> rows = db.read("list admin keys", dsl ->
         dsl.selectFrom(ADMIN_KEYS).where(condition).orderBy(ADMIN_KEYS.ID).limit(page.limit() + 1)
             .fetch(Rows::adminKey));
     return JdbcTenantTransaction.page(rows, page.limit(), k -> k.id().value());
@@ -278,7 +279,7 @@ public final class JdbcPolicyStore implements PolicyStore {
     Condition where = page.cursor()
         .map(c -> SERVER_AUDIT.SEQ.lt(Pages.decodeNumber(c)))
         .orElse(DSL.noCondition());
-    var rows = db.transaction("read the server audit log", dsl ->
+    var rows = db.read("read the server audit log", dsl ->
         dsl.selectFrom(SERVER_AUDIT).where(where).orderBy(SERVER_AUDIT.SEQ.desc())
             .limit(page.limit() + 1).fetch());
     return JdbcTenantTransaction.page(List.copyOf(rows), page.limit(), r -> Long.toString(r.getSeq()))

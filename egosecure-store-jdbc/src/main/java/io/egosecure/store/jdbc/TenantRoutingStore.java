@@ -59,7 +59,7 @@ final class TenantRoutingStore implements PolicyStore {
   @Override
   public Optional<Tenant> tenant(TenantId id) {
     // The catalog knows the tenant exists; its own database has its current settings.
-    return catalog.tenant(id).isEmpty() ? Optional.empty() : Optional.of(inTenant(id, TenantTransaction::tenant));
+    return catalog.tenant(id).isEmpty() ? Optional.empty() : storeOf(id).tenant(id);
   }
 
   @Override
@@ -107,6 +107,10 @@ final class TenantRoutingStore implements PolicyStore {
 
   @Override
   public <T> T inTenant(TenantId tenant, Function<TenantTransaction, T> work) {
+    return storeOf(tenant).inTenant(tenant, work);
+  }
+
+  private JdbcPolicyStore storeOf(TenantId tenant) {
     JdbcPolicyStore store = open.get(tenant);
     if (store == null) {
       // Ask the catalog first, so a request for an unknown tenant never creates a database.
@@ -115,7 +119,7 @@ final class TenantRoutingStore implements PolicyStore {
       }
       store = open.computeIfAbsent(tenant, databases::open);
     }
-    return store.inTenant(tenant, work);
+    return store;
   }
 
   @Override
