@@ -61,6 +61,7 @@ final class FleetIndex implements ChangeFeed.Listener {
   private final ConcurrentMap<TenantId, ConcurrentMap<AgentId, Instant>> seen =
       new ConcurrentHashMap<>();
   private final ConcurrentMap<TenantId, Object> reloadLocks = new ConcurrentHashMap<>();
+  private final ConcurrentMap<TenantId, RevisionSnapshot> committed = new ConcurrentHashMap<>();
   private final AtomicInteger parked = new AtomicInteger();
   private volatile ScheduledExecutorService scheduler;
 
@@ -318,11 +319,30 @@ final class FleetIndex implements ChangeFeed.Listener {
     }
   }
 
+  /**
+   * Hands over a revision this node has just committed, so the reload its change triggers need
+   * not read it back. Used only if the store still says it is the latest.
+   */
+  void committed(TenantId tenant, RevisionSnapshot snapshot) {
+    committed.put(tenant, snapshot);
+  }
+
   void reloadTenant(TenantId id) {
     synchronized (reloadLock(id)) {
       Optional<Loaded> loaded;
       try {
-        loaded = Optional.of(store.inTenant(id, tx -> new Loaded(tx.tenant(), tx.latestRevision(), tx.agents())));
+        TenantState current = tenants.get(id);
+        RevisionSnapshot offered = committed.remove(id);
+        loaded = Optional.of(store.inTenant(id, tx -> {
+          // A revision header is cheap; a snapshot of 1,000 policies is not. Reuse the one this
+          // node holds or has just written when it is still the latest.
+          long latest = tx.revisions(PageRequest.first(1)).items().get(0).number();
+          RevisionSnapshot snapshot =
+              current != null && current.snapshot().number() == latest ? current.snapshot()
+                  : offered != null && offered.number() == latest ? offered
+                  : tx.latestRevision();
+          return new Loaded(tx.tenant(), snapshot, tx.agents());
+        }));
       } catch (NotFoundException gone) {
         loaded = Optional.empty();
       }

@@ -509,11 +509,7 @@ public final class PolicyServer implements AutoCloseable {
   public PublishResult publish(Principal caller, TenantId tenant, String comment) {
     requireNonNull(comment, "comment == null");
     access.visibleTenant(caller, tenant);
-    PublishResult result = store.inTenant(tenant, tx -> publishDrafts(tx, caller, comment));
-    if (result.created()) {
-      changeFeed.publish(new Change.TenantChanged(tenant));
-    }
-    return result;
+    return announce(tenant, store.inTenant(tenant, tx -> publishDrafts(tx, caller, comment)));
   }
 
   /** Revisions newest first. */
@@ -528,7 +524,7 @@ public final class PolicyServer implements AutoCloseable {
    */
   public PublishResult restore(Principal caller, TenantId tenant, long number) {
     access.visibleTenant(caller, tenant);
-    PublishResult result =
+    Published result =
         store.inTenant(
             tenant,
             tx -> {
@@ -554,27 +550,36 @@ public final class PolicyServer implements AutoCloseable {
                       Optional.of(tenant)));
               return publishDrafts(tx, caller, "restore of revision " + number);
             });
-    if (result.created()) {
-      changeFeed.publish(new Change.TenantChanged(tenant));
-    }
-    return result;
+    return announce(tenant, result);
   }
 
-  private PublishResult publishDrafts(TenantTransaction tx, Principal caller, String comment) {
+  /** What a publish did, and the snapshot it wrote if it wrote one. */
+  private record Published(PublishResult result, Optional<RevisionSnapshot> snapshot) {}
+
+  private PublishResult announce(TenantId tenant, Published published) {
+    published.snapshot().ifPresent(snapshot -> {
+      index.committed(tenant, snapshot);
+      changeFeed.publish(new Change.TenantChanged(tenant));
+    });
+    return published.result();
+  }
+
+  private Published publishDrafts(TenantTransaction tx, Principal caller, String comment) {
     RevisionSnapshot latest = tx.latestRevision();
     List<Policy> drafts = tx.policies();
     List<Agent> regrouped =
         tx.agents().stream().filter(a -> !a.groups().equals(a.publishedGroups())).toList();
     if (drafts.equals(latest.policies()) && regrouped.isEmpty()) {
-      return new PublishResult(latest.revision(), false);
+      return new Published(new PublishResult(latest.revision(), false), Optional.empty());
     }
     Revision revision = new Revision(latest.number() + 1, now(), comment, caller.actor());
-    tx.addRevision(new RevisionSnapshot(revision, tx.tenant().polling(), drafts));
+    RevisionSnapshot snapshot = new RevisionSnapshot(revision, tx.tenant().polling(), drafts);
+    tx.addRevision(snapshot);
     regrouped.forEach(agent -> tx.putAgent(agent.withGroupsPublished()));
     tx.appendAudit(
         new AuditEntry(revision.publishedAt(), caller.actor(), "revision.publish",
             "revision/" + revision.number(), Optional.of(tx.tenant().id())));
-    return new PublishResult(revision, true);
+    return new Published(new PublishResult(revision, true), Optional.of(snapshot));
   }
 
   // --- agents (admin side) ---

@@ -32,8 +32,8 @@ public record PolicySpec(String name, String kind, ObjectNode settings, Targets 
           "kind", "must be 1 to 100 characters of letters, digits and . _ : / -");
     }
     Checks.notNull(settings, "settings");
-    requireIJson(settings, "settings");
-    settings = normalized(settings);
+    // Re-parsing is costly and rarely needed: only trees built in code hold odd number nodes.
+    settings = requireIJson(settings, "settings") ? settings.deepCopy() : normalized(settings);
     Checks.notNull(targets, "targets");
   }
 
@@ -55,7 +55,13 @@ public record PolicySpec(String name, String kind, ObjectNode settings, Targets 
     }
   }
 
-  private static void requireIJson(JsonNode node, String path) {
+  /**
+   * Checks the tree is I-JSON.
+   *
+   * @return whether its number nodes are already of the types a parse gives (int, long beyond
+   *     int, double), so no normalising re-parse is needed
+   */
+  private static boolean requireIJson(JsonNode node, String path) {
     if (node.isNumber()) {
       boolean exact =
           node.isIntegralNumber()
@@ -65,7 +71,10 @@ public record PolicySpec(String name, String kind, ObjectNode settings, Targets 
         throw new ValidationException(
             path, "number " + node + " is outside what a double holds exactly (±2^53)");
       }
-    } else if (node.isTextual()) {
+      return node.isInt() || node.isDouble() || (node.isLong() && !node.canConvertToInt());
+    }
+    boolean parsedForm = true;
+    if (node.isTextual()) {
       if (Checks.hasLoneSurrogate(node.textValue())) {
         throw new ValidationException(path, "must be valid Unicode (it has a lone surrogate)");
       }
@@ -76,12 +85,13 @@ public record PolicySpec(String name, String kind, ObjectNode settings, Targets 
           throw new ValidationException(
               path, "member names must be valid Unicode (one has a lone surrogate)");
         }
-        requireIJson(field.getValue(), path + "." + field.getKey());
+        parsedForm &= requireIJson(field.getValue(), path + "." + field.getKey());
       }
     } else if (node.isArray()) {
       for (int i = 0; i < node.size(); i++) {
-        requireIJson(node.get(i), path + "[" + i + "]");
+        parsedForm &= requireIJson(node.get(i), path + "[" + i + "]");
       }
     }
+    return parsedForm;
   }
 }

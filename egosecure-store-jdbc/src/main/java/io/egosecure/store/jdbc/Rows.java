@@ -112,7 +112,7 @@ final class Rows {
     return Rows.policy(
         new AdminMessages.PolicyView(
             row.getId(), row.getName(), row.getKind(), object(row.getSettings()),
-            Json.convert(tree(row.getTargets()), AdminMessages.TargetsBody.class,
+            Json.read(utf8(row.getTargets()), AdminMessages.TargetsBody.class,
                 Json.Strictness.REJECT_UNKNOWN_FIELDS),
             row.getPolicyVersion(), Instant.ofEpochMilli(row.getUpdatedAt())));
   }
@@ -139,10 +139,12 @@ final class Rows {
   }
 
   static RevisionSnapshot revision(RevisionsRecord row) {
+    // One streaming pass over the snapshot: a revision of 1,000 policies is read on every
+    // publish and every index reload.
     List<Policy> policies = new ArrayList<>();
-    for (JsonNode node : tree(row.getPolicies())) {
-      policies.add(policy(Json.convert(node, AdminMessages.PolicyView.class,
-          Json.Strictness.REJECT_UNKNOWN_FIELDS)));
+    for (AdminMessages.PolicyView view : Json.read(utf8(row.getPolicies()),
+        AdminMessages.PolicyView[].class, Json.Strictness.REJECT_UNKNOWN_FIELDS)) {
+      policies.add(policy(view));
     }
     return new RevisionSnapshot(
         revisionOf(row),
@@ -272,8 +274,12 @@ final class Rows {
     return new String(Json.write(value), StandardCharsets.UTF_8);
   }
 
+  private static byte[] utf8(String json) {
+    return json.getBytes(StandardCharsets.UTF_8);
+  }
+
   private static JsonNode tree(String json) {
-    return Json.readTree(json.getBytes(StandardCharsets.UTF_8));
+    return Json.readTree(utf8(json));
   }
 
   private static ObjectNode object(String json) {
