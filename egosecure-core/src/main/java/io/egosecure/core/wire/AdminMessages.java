@@ -79,6 +79,7 @@ public final class AdminMessages {
     }
   }
 
+  /** A tenant as the admin API shows it. */
   public record TenantView(String id, String name, Instant createdAt) {
     public static TenantView of(Tenant tenant) {
       return new TenantView(tenant.id().value(), tenant.name(), tenant.createdAt());
@@ -178,6 +179,7 @@ public final class AdminMessages {
     }
   }
 
+  /** A policy as the admin API shows it (and as revision snapshots store it). */
   public record PolicyView(
       String id,
       String name,
@@ -208,6 +210,7 @@ public final class AdminMessages {
     }
   }
 
+  /** One entry of the revision list. */
   public record RevisionView(long revision, Instant publishedAt, String comment, String actor) {
     public static RevisionView of(Revision revision) {
       return new RevisionView(
@@ -254,6 +257,7 @@ public final class AdminMessages {
     }
   }
 
+  /** One audit log entry. */
   public record AuditView(Instant at, String actor, String action, String target) {
     public static AuditView of(AuditEntry entry) {
       return new AuditView(entry.at(), entry.actor(), entry.action(), entry.target());
