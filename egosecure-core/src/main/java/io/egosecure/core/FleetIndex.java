@@ -122,6 +122,8 @@ final class FleetIndex implements ChangeFeed.Listener {
             },
             wait.toMillis(),
             TimeUnit.MILLISECONDS);
+    // A caller that gives up (its client went away) cancels the future: stop tracking the poll.
+    waiter.future.whenComplete((result, failure) -> release(waiter));
     // A change that landed between the answer above and registering the waiter must wake it.
     PollResult again = answer(identity, knownEtag, clock.instant());
     if (again instanceof PollResult.Changed changed && release(waiter)) {

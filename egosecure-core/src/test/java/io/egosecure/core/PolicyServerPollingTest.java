@@ -160,6 +160,19 @@ class PolicyServerPollingTest {
   }
 
   @Test
+  void aCancelledLongPollStopsBeingTrackedAtOnce() throws Exception {
+    Tenant tenant = fx.tenant("Acme");
+    AgentIdentity agent = server.authenticateAgent(fx.enroll(tenant.id(), Set.of(), "h").credential());
+    String etag = now(server.poll(agent, Optional.empty(), Duration.ZERO)).etag();
+    CompletableFuture<PollResult> parked = server.poll(agent, Optional.of(etag), Duration.ofSeconds(30));
+    assertThat(server.parkedPolls()).isEqualTo(1);
+
+    parked.cancel(false);
+
+    assertThat(server.parkedPolls()).isZero();
+  }
+
+  @Test
   void aPublishWakesEveryParkedPollOfTheTenantBecauseTheRevisionIsSigned() throws Exception {
     Tenant tenant = fx.tenant("Acme");
     AgentIdentity agent = server.authenticateAgent(fx.enroll(tenant.id(), Set.of(), "h").credential());

@@ -1,0 +1,169 @@
+package io.egosecure.transport.https;
+
+import static java.util.Objects.requireNonNull;
+
+import io.egosecure.core.AgentIdentity;
+import io.egosecure.core.PolicyServer;
+import io.egosecure.core.PolicyServerListener;
+import io.egosecure.core.UnauthenticatedException;
+import io.egosecure.core.model.TenantId;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+
+/**
+ * The v1 API as a Jetty 12 {@link Handler}, for integrators with a Jetty server of their own:
+ * the agent and admin APIs, health and metrics, and the push socket on the same paths.
+ *
+ * <pre>{@code
+ * Server jetty = ...; // your connectors, TLS, thread pool
+ * jetty.setHandler(EgoSecureHandler.builder(policyServer).build(jetty));
+ * jetty.start();
+ * }</pre>
+ *
+ * <p>Starting the handler (with its server) subscribes the push channel to the policy server and
+ * starts a daemon thread that pings push sockets; stopping it undoes both. The policy server
+ * itself is the caller's to start and close. {@link EgoSecureHttpsServer} wraps all of this for
+ * those without a Jetty server.
+ */
+public final class EgoSecureHandler extends Handler.Wrapper {
+  static final String NOTIFICATIONS_PATH = "/v1/agent/notifications";
+
+  private final PolicyServer policyServer;
+  private final TransportLimits limits;
+  private final PushHub pushHub = new PushHub();
+  private final Transport transport;
+  private final ApiHandler api;
+  private final PolicyServerListener publishCounter;
+  private ScheduledExecutorService pinger;
+
+  private EgoSecureHandler(Builder builder, Server server) {
+    this.policyServer = builder.policyServer;
+    this.limits = builder.limits;
+    this.transport = new Transport(policyServer, limits, builder.meterRegistry, builder.clock, pushHub);
+    this.api = new ApiHandler(transport);
+    this.publishCounter = new PolicyServerListener() {
+      @Override
+      public void revisionPublished(TenantId tenant, long revision) {
+        transport.published();
+      }
+    };
+    WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(server, container -> {
+      container.setIdleTimeout(limits.pushPingInterval().multipliedBy(3));
+      container.setMaxTextMessageSize(4096);
+      container.addMapping(NOTIFICATIONS_PATH, (request, response, callback) -> {
+        if (pushHub.openSockets() >= limits.maxPushSockets()) {
+          response.getHeaders().put(HttpHeader.RETRY_AFTER, "30");
+          Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
+              "this node holds " + limits.maxPushSockets() + " push sockets, its limit");
+          return null;
+        }
+        try {
+          Call call = new Call(request, Map.of(), transport);
+          AgentIdentity agent = call.agent();
+          return pushHub.socketFor(agent);
+        } catch (UnauthenticatedException e) {
+          response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"egosecure\"");
+          Response.writeError(request, response, callback, HttpStatus.UNAUTHORIZED_401, e.getMessage());
+          return null;
+        } catch (HttpProblem e) {
+          e.headers.forEach((name, value) -> response.getHeaders().put(name, value));
+          Response.writeError(request, response, callback, e.problem.status, e.getMessage());
+          return null;
+        }
+      });
+    });
+    upgrade.setHandler(api);
+    setHandler(upgrade);
+    server.setErrorHandler(new ProblemErrorHandler());
+  }
+
+  public static Builder builder(PolicyServer policyServer) {
+    return new Builder(policyServer);
+  }
+
+  /** The meters of this handler (Prometheus); {@code GET /metrics} serves them to operators. */
+  public PrometheusMeterRegistry meterRegistry() {
+    return transport.registry();
+  }
+
+  Routes routes() {
+    return api.routes();
+  }
+
+  int openPushSockets() {
+    return pushHub.openSockets();
+  }
+
+  @Override
+  protected void doStart() throws Exception {
+    pushHub.executor(getServer().getThreadPool());
+    policyServer.addListener(pushHub);
+    policyServer.addListener(publishCounter);
+    pinger = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "egosecure-push-ping");
+      thread.setDaemon(true);
+      return thread;
+    });
+    long every = limits.pushPingInterval().toMillis();
+    pinger.scheduleWithFixedDelay(pushHub::pingAll, every, every, TimeUnit.MILLISECONDS);
+    super.doStart();
+  }
+
+  @Override
+  protected void doStop() throws Exception {
+    super.doStop();
+    policyServer.removeListener(pushHub);
+    policyServer.removeListener(publishCounter);
+    pinger.shutdownNow();
+  }
+
+  /** Configures an {@link EgoSecureHandler}. */
+  public static final class Builder {
+    private final PolicyServer policyServer;
+    private TransportLimits limits = TransportLimits.defaults();
+    private PrometheusMeterRegistry meterRegistry;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(PolicyServer policyServer) {
+      this.policyServer = requireNonNull(policyServer, "policyServer == null");
+    }
+
+    /** Default: {@link TransportLimits#defaults()}. */
+    public Builder limits(TransportLimits limits) {
+      this.limits = requireNonNull(limits, "limits == null");
+      return this;
+    }
+
+    /** Where the handler's meters go. Default: a new registry of its own. */
+    public Builder meterRegistry(PrometheusMeterRegistry meterRegistry) {
+      this.meterRegistry = requireNonNull(meterRegistry, "meterRegistry == null");
+      return this;
+    }
+
+    /** The clock of the rate limiters. Default: {@link Clock#systemUTC()}. */
+    public Builder clock(Clock clock) {
+      this.clock = requireNonNull(clock, "clock == null");
+      return this;
+    }
+
+    /** The handler, for {@code server}; sets the server's error handler to answer problem+json. */
+    public EgoSecureHandler build(Server server) {
+      requireNonNull(server, "server == null");
+      if (meterRegistry == null) {
+        meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      }
+      return new EgoSecureHandler(this, server);
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package io.egosecure.transport.https;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Optional;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+/**
+ * The server's TLS identity, and optionally the certificates agents must present. Protocols are
+ * TLS 1.3 and 1.2 only; cipher suites are Jetty's defaults, which exclude the weak ones.
+ *
+ * <pre>{@code
+ * TlsConfig tls = TlsConfig.pem(Path.of("server.crt"), Path.of("server.key"));
+ * TlsConfig mtls = tls.requireClientCertificates(Path.of("agents-ca.crt"));
+ * }</pre>
+ */
+public final class TlsConfig {
+  static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+  private static final char[] IN_MEMORY_PASSWORD = "in-memory".toCharArray();
+
+  private final KeyStore keyStore;
+  private final char[] password;
+  private final Optional<KeyStore> trustedClients;
+
+  private TlsConfig(KeyStore keyStore, char[] password, Optional<KeyStore> trustedClients) {
+    this.keyStore = keyStore;
+    this.password = password.clone();
+    this.trustedClients = trustedClients;
+  }
+
+  /** A key store already in memory, holding one private key entry and its chain. */
+  public static TlsConfig keyStore(KeyStore keyStore, char[] password) {
+    return new TlsConfig(requireNonNull(keyStore, "keyStore == null"), requireNonNull(password, "password == null"), Optional.empty());
+  }
+
+  /** A PKCS#12 file. */
+  public static TlsConfig pkcs12(Path file, char[] password) {
+    requireNonNull(file, "file == null");
+    requireNonNull(password, "password == null");
+    try (InputStream in = Files.newInputStream(file)) {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(in, password);
+      return keyStore(store, password);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot read the PKCS#12 key store " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * A PEM certificate chain (server certificate first) and a PEM PKCS#8 private key ({@code BEGIN
+   * PRIVATE KEY}; EC, RSA or Ed25519).
+   */
+  public static TlsConfig pem(Path certificateChain, Path privateKey) {
+    requireNonNull(certificateChain, "certificateChain == null");
+    requireNonNull(privateKey, "privateKey == null");
+    Certificate[] chain = certificates(certificateChain).toArray(Certificate[]::new);
+    if (chain.length == 0) {
+      throw new IllegalArgumentException("no certificate in " + certificateChain);
+    }
+    PrivateKey key = privateKey(privateKey);
+    try {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      store.setKeyEntry("server", key, IN_MEMORY_PASSWORD, chain);
+      return keyStore(store, IN_MEMORY_PASSWORD);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("the key in " + privateKey + " does not fit the certificate in " + certificateChain, e);
+    }
+  }
+
+  /**
+   * The same identity, requiring every client to present a certificate issued by (or equal to)
+   * one in {@code trustedCertificates} (PEM). In v1 the certificate is required in addition to
+   * the bearer credential.
+   */
+  public TlsConfig requireClientCertificates(Path trustedCertificates) {
+    requireNonNull(trustedCertificates, "trustedCertificates == null");
+    try {
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      int i = 0;
+      for (Certificate certificate : certificates(trustedCertificates)) {
+        trust.setCertificateEntry("trusted-" + i++, certificate);
+      }
+      if (i == 0) {
+        throw new IllegalArgumentException("no certificate in " + trustedCertificates);
+      }
+      return new TlsConfig(keyStore, password, Optional.of(trust));
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot read " + trustedCertificates + ": " + e.getMessage(), e);
+    }
+  }
+
+  boolean requiresClientCertificates() {
+    return trustedClients.isPresent();
+  }
+
+  SslContextFactory.Server sslContextFactory() {
+    SslContextFactory.Server factory = new SslContextFactory.Server();
+    factory.setKeyStore(keyStore);
+    factory.setKeyStorePassword(new String(password));
+    factory.setKeyManagerPassword(new String(password));
+    factory.setIncludeProtocols(PROTOCOLS);
+    // A client from a NAT'd fleet reconnects often: let it resume instead of a full handshake.
+    factory.setSessionCachingEnabled(true);
+    trustedClients.ifPresent(trust -> {
+      factory.setTrustStore(trust);
+      factory.setNeedClientAuth(true);
+    });
+    return factory;
+  }
+
+  private static Collection<? extends Certificate> certificates(Path pem) {
+    try (InputStream in = Files.newInputStream(pem)) {
+      return CertificateFactory.getInstance("X.509").generateCertificates(in);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot read certificates from " + pem + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static PrivateKey privateKey(Path pem) {
+    String text;
+    try {
+      text = Files.readString(pem, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read " + pem + ": " + e.getMessage(), e);
+    }
+    int begin = text.indexOf("-----BEGIN PRIVATE KEY-----");
+    int end = text.indexOf("-----END PRIVATE KEY-----");
+    if (begin < 0 || end < begin) {
+      throw new IllegalArgumentException(pem + " holds no PKCS#8 'BEGIN PRIVATE KEY' block");
+    }
+    byte[] der = Base64.getMimeDecoder().decode(text.substring(begin + 27, end));
+    for (String algorithm : new String[] {"EC", "RSA", "Ed25519"}) {
+      try {
+        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
+      } catch (GeneralSecurityException notThisOne) {
+        // try the next algorithm
+      }
+    }
+    throw new IllegalArgumentException(pem + " holds a private key that is not EC, RSA or Ed25519");
+  }
+}

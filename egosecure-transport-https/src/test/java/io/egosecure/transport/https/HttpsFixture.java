@@ -1,0 +1,111 @@
+package io.egosecure.transport.https;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.egosecure.core.PolicyServer;
+import io.egosecure.core.spi.KeyVault;
+import io.egosecure.core.spi.PolicyStore;
+import io.egosecure.core.wire.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The real thing on loopback: a PolicyServer on an in-memory store behind the HTTPS server on
+ * 127.0.0.1 and an ephemeral port, with a {@link HttpClient} that trusts its test certificate.
+ */
+final class HttpsFixture implements AutoCloseable {
+  final TestCertificates.Identity serverIdentity;
+  final PolicyServer policyServer;
+  final EgoSecureHttpsServer https;
+  final HttpClient client;
+  final URI base;
+  final String operatorKey;
+
+  HttpsFixture() throws Exception {
+    this(UnaryOperator.identity(), UnaryOperator.identity());
+  }
+
+  HttpsFixture(UnaryOperator<TlsConfig> tls, UnaryOperator<TransportLimits.Builder> limits) throws Exception {
+    serverIdentity = TestCertificates.selfSigned("localhost");
+    policyServer = PolicyServer.builder().store(PolicyStore.inMemory()).masterKey(KeyVault.generateMasterKey()).build();
+    policyServer.start();
+    operatorKey = policyServer.bootstrapOperatorKey("bootstrap").orElseThrow().secret();
+    https = EgoSecureHttpsServer.builder(policyServer)
+        .host("127.0.0.1").port(0)
+        .tls(tls.apply(TlsConfig.keyStore(serverIdentity.keyStore(), TestCertificates.PASSWORD)))
+        .limits(limits.apply(TransportLimits.defaults().toBuilder()).build())
+        .build();
+    https.start();
+    base = https.uri();
+    client = client(TestCertificates.clientContext(serverIdentity, null));
+  }
+
+  static HttpClient client(SSLContext context) {
+    return HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5))
+        .version(HttpClient.Version.HTTP_1_1).build();
+  }
+
+  HttpRequest.Builder request(String path, String bearer) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(90));
+    if (bearer != null) {
+      builder.header("Authorization", "Bearer " + bearer);
+    }
+    return builder;
+  }
+
+  HttpResponse<String> send(HttpRequest request) throws Exception {
+    return client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+  }
+
+  HttpResponse<String> get(String path, String bearer) throws Exception {
+    return send(request(path, bearer).GET().build());
+  }
+
+  HttpResponse<String> delete(String path, String bearer) throws Exception {
+    return send(request(path, bearer).DELETE().build());
+  }
+
+  HttpResponse<String> post(String path, String bearer, String json) throws Exception {
+    return send(request(path, bearer).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+  }
+
+  HttpResponse<String> put(String path, String bearer, String json, String ifMatch) throws Exception {
+    HttpRequest.Builder builder = request(path, bearer).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(json));
+    if (ifMatch != null) {
+      builder.header("If-Match", ifMatch);
+    }
+    return send(builder.build());
+  }
+
+  static JsonNode json(HttpResponse<String> response) {
+    return Json.readTree(response.body().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A tenant, a policy for all agents published, and an enrolled agent: the usual start. */
+  record Story(String tenantId, String agentCredential, String agentId, String token) {}
+
+  Story story() throws Exception {
+    String tenant = json(post("/v1/tenants", operatorKey, "{\"name\":\"Acme\"}")).get("id").asText();
+    post("/v1/tenants/" + tenant + "/policies", operatorKey,
+        "{\"name\":\"USB\",\"kind\":\"device-control\",\"settings\":{\"usb\":\"block\"},\"targets\":{\"all\":true}}");
+    post("/v1/tenants/" + tenant + "/publish", operatorKey, "{\"comment\":\"first\"}");
+    String token = json(post("/v1/tenants/" + tenant + "/enrollment-tokens", operatorKey,
+        "{\"expiresInSeconds\":3600,\"maxUses\":10,\"groups\":[]}")).get("token").asText();
+    JsonNode enrolled = json(post("/v1/agent/enroll", null,
+        "{\"token\":\"" + token + "\",\"name\":\"host-01\",\"labels\":{\"os\":\"linux\"}}"));
+    return new Story(tenant, enrolled.get("credential").asText(), enrolled.get("agentId").asText(), token);
+  }
+
+  @Override
+  public void close() {
+    https.close();
+    policyServer.close();
+  }
+}
