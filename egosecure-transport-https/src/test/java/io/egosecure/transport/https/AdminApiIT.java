@@ -1,0 +1,201 @@
+package io.egosecure.transport.https;
+
+import static io.egosecure.transport.https.HttpsFixture.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The admin API's endpoints and every error status PROTOCOL.md names, over real TLS. */
+class AdminApiIT {
+  private final HttpsFixture fx;
+  private final String op;
+
+  AdminApiIT() throws Exception {
+    fx = new HttpsFixture();
+    op = fx.operatorKey;
+  }
+
+  @AfterEach
+  void close() {
+    fx.close();
+  }
+
+  private static void assertProblem(HttpResponse<String> response, int status, String slug) {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    assertThat(response.headers().firstValue("Content-Type")).contains("application/problem+json");
+    JsonNode body = json(response);
+    assertThat(body.get("type").asText()).isEqualTo("https://egosecure.io/problems/" + slug);
+    assertThat(body.get("status").asInt()).isEqualTo(status);
+    assertThat(body.get("title").asText()).isNotBlank();
+    assertThat(body.get("detail").asText()).isNotBlank();
+    assertThat(response.body()).doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  @Test
+  void policiesFollowTheirVersionsThroughETagAndIfMatch() throws Exception {
+    String tenant = json(fx.post("/v1/tenants", op, "{\"name\":\"Acme\"}")).get("id").asText();
+    String policyJson = "{\"name\":\"USB\",\"kind\":\"device-control\",\"settings\":{\"usb\":\"block\"},\"targets\":{\"groups\":[\"sales\"]}}";
+    HttpResponse<String> created = fx.post("/v1/tenants/" + tenant + "/policies", op, policyJson);
+    assertThat(created.statusCode()).isEqualTo(201);
+    String id = json(created).get("id").asText();
+    String path = "/v1/tenants/" + tenant + "/policies/" + id;
+
+    HttpResponse<String> read = fx.get(path, op);
+    assertThat(read.headers().firstValue("ETag")).contains("\"1\"");
+    assertThat(json(read).fieldNames()).toIterable()
+        .containsExactlyInAnyOrder("id", "name", "kind", "settings", "targets", "version", "updatedAt");
+
+    assertProblem(fx.put(path, op, policyJson, null), 428, "precondition-required");
+    assertProblem(fx.put(path, op, policyJson, "\"7\""), 412, "precondition-failed");
+    assertProblem(fx.put(path, op, policyJson, "garbage"), 412, "precondition-failed");
+    HttpResponse<String> updated = fx.put(path, op, policyJson, "\"1\"");
+    assertThat(updated.statusCode()).isEqualTo(200);
+    assertThat(updated.headers().firstValue("ETag")).contains("\"2\"");
+    assertProblem(fx.send(fx.request(path, op).DELETE().build()), 428, "precondition-required");
+    assertThat(fx.send(fx.request(path, op).header("If-Match", "\"2\"").DELETE().build()).statusCode()).isEqualTo(204);
+    assertProblem(fx.get(path, op), 404, "not-found");
+  }
+
+  @Test
+  void publishIs201ThenWith200WhenNothingChanged() throws Exception {
+    String tenant = json(fx.post("/v1/tenants", op, "{\"name\":\"Acme\"}")).get("id").asText();
+    fx.post("/v1/tenants/" + tenant + "/policies", op,
+        "{\"name\":\"p\",\"kind\":\"k\",\"settings\":{},\"targets\":{\"all\":true}}");
+
+    HttpResponse<String> first = fx.post("/v1/tenants/" + tenant + "/publish", op, "{\"comment\":\"one\"}");
+    HttpResponse<String> again = fx.send(fx.request("/v1/tenants/" + tenant + "/publish", op)
+        .POST(HttpRequest.BodyPublishers.noBody()).build());
+
+    assertThat(first.statusCode()).isEqualTo(201);
+    assertThat(json(first).get("revision").asLong()).isEqualTo(1);
+    assertThat(again.statusCode()).isEqualTo(200);
+    assertThat(json(again).get("revision").asLong()).isEqualTo(1);
+    JsonNode revisions = json(fx.get("/v1/tenants/" + tenant + "/revisions", op));
+    assertThat(revisions.get("items").get(0).get("comment").asText()).isEqualTo("one");
+    assertThat(revisions.get("next").isNull()).isTrue();
+    HttpResponse<String> restored = fx.post("/v1/tenants/" + tenant + "/revisions/0/restore", op, "");
+    assertThat(restored.statusCode()).isEqualTo(201);
+    assertThat(json(restored).get("revision").asLong()).isEqualTo(2);
+  }
+
+  @Test
+  void badBodiesAre400WithAPointer() throws Exception {
+    assertProblem(fx.post("/v1/tenants", op, "{\"name\":"), 400, "invalid-request");
+    assertProblem(fx.post("/v1/tenants", op, "{\"name\":\"A\",\"nmae\":\"typo\"}"), 400, "invalid-request");
+    assertProblem(fx.post("/v1/tenants", op, "{\"name\":5}"), 400, "invalid-request");
+    assertProblem(fx.post("/v1/tenants", op, "[]"), 400, "invalid-request");
+    assertProblem(fx.post("/v1/tenants", op, ""), 400, "invalid-request");
+    assertProblem(fx.post("/v1/admin-keys", op, "{\"name\":\"k\",\"role\":\"KING\"}"), 400, "invalid-request");
+    String tenant = json(fx.post("/v1/tenants", op, "{\"name\":\"Acme\"}")).get("id").asText();
+    assertProblem(fx.put("/v1/tenants/" + tenant + "/polling", op, "{\"intervalSeconds\":1,\"jitterPercent\":10}", null),
+        400, "invalid-request");
+    assertProblem(fx.put("/v1/tenants/" + tenant + "/polling", op, "{\"intervalSeconds\":99999999999,\"jitterPercent\":10}", null),
+        400, "invalid-request");
+    assertThat(json(fx.post("/v1/tenants", op, "{\"name\":\"A\",\"nmae\":\"typo\"}")).get("detail").asText())
+        .contains("/nmae");
+  }
+
+  @Test
+  void wrongMediaTypeIs415AndOversizedBodyIs413() throws Exception {
+    assertProblem(fx.send(fx.request("/v1/tenants", op).header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"A\"}")).build()), 415, "unsupported-media-type");
+    String big = "{\"name\":\"A\",\"x\":\"" + "y".repeat(1_100_000) + "\"}";
+    assertProblem(fx.post("/v1/tenants", op, big), 413, "payload-too-large");
+  }
+
+  @Test
+  void unknownPathsAre404AndWrongMethods405WithAllow() throws Exception {
+    assertProblem(fx.get("/v1/nothing", op), 404, "not-found");
+    HttpResponse<String> wrong = fx.send(fx.request("/v1/tenants", op).method("PATCH",
+        HttpRequest.BodyPublishers.noBody()).build());
+    assertProblem(wrong, 405, "method-not-allowed");
+    assertThat(wrong.headers().firstValue("Allow").orElseThrow()).contains("GET").contains("POST");
+  }
+
+  @Test
+  void rolesAreEnforced() throws Exception {
+    String tenant = json(fx.post("/v1/tenants", op, "{\"name\":\"Acme\"}")).get("id").asText();
+    String tenantAdmin = json(fx.post("/v1/tenants/" + tenant + "/admin-keys", op,
+        "{\"name\":\"ta\",\"role\":\"TENANT_ADMIN\"}")).get("key").asText();
+
+    assertProblem(fx.get("/v1/admin-keys", tenantAdmin), 403, "forbidden");
+    assertProblem(fx.post("/v1/admin-keys", tenantAdmin, "{\"name\":\"k\",\"role\":\"OPERATOR\"}"), 403, "forbidden");
+    assertProblem(fx.get("/metrics", tenantAdmin), 403, "forbidden");
+    assertThat(fx.get("/v1/tenants/" + tenant + "/policies", tenantAdmin).statusCode()).isEqualTo(200);
+    assertProblem(fx.get("/v1/tenants", null), 401, "unauthenticated");
+  }
+
+  @Test
+  void collectionsPageWithLimitAndCursor() throws Exception {
+    String tenant = json(fx.post("/v1/tenants", op, "{\"name\":\"Acme\"}")).get("id").asText();
+    for (int i = 0; i < 5; i++) {
+      fx.post("/v1/tenants/" + tenant + "/policies", op,
+          "{\"name\":\"p" + i + "\",\"kind\":\"k\",\"settings\":{},\"targets\":{\"all\":true}}");
+    }
+    Set<String> seen = new HashSet<>();
+    String next = null;
+    int pages = 0;
+    do {
+      JsonNode page = json(fx.get("/v1/tenants/" + tenant + "/policies?limit=2"
+          + (next == null ? "" : "&cursor=" + next), op));
+      page.get("items").forEach(item -> assertThat(seen.add(item.get("id").asText())).isTrue());
+      next = page.get("next").isNull() ? null : page.get("next").asText();
+      pages++;
+    } while (next != null);
+    assertThat(seen).hasSize(5);
+    assertThat(pages).isEqualTo(3);
+    assertProblem(fx.get("/v1/tenants/" + tenant + "/policies?limit=0", op), 400, "invalid-request");
+    assertProblem(fx.get("/v1/tenants/" + tenant + "/policies?limit=1001", op), 400, "invalid-request");
+    assertProblem(fx.get("/v1/tenants/" + tenant + "/policies?cursor=bogus", op), 400, "invalid-request");
+  }
+
+  @Test
+  void theWholeConsoleStoryAnswersTheProtocolsShapes() throws Exception {
+    HttpsFixture.Story story = fx.story();
+    String t = "/v1/tenants/" + story.tenantId();
+    assertThat(json(fx.get(t, op)).fieldNames()).toIterable().containsExactlyInAnyOrder("id", "name", "createdAt");
+    assertThat(json(fx.get(t + "/polling", op)).get("intervalSeconds").asLong()).isEqualTo(60);
+    assertThat(json(fx.put(t + "/polling", op, "{\"intervalSeconds\":30,\"jitterPercent\":5}", null))
+        .get("jitterPercent").asInt()).isEqualTo(5);
+    assertThat(fx.get("/v1/agent/policies", story.agentCredential()).headers().firstValue("EgoSecure-Poll-Interval"))
+        .contains("30");
+    JsonNode tokens = json(fx.get(t + "/enrollment-tokens", op));
+    assertThat(tokens.get("items").get(0).has("token")).as("no secrets in lists").isFalse();
+    JsonNode agent = json(fx.put(t + "/agents/" + story.agentId() + "/groups", op, "{\"groups\":[\"sales\"]}", null));
+    assertThat(agent.get("groups").get(0).asText()).isEqualTo("sales");
+    assertThat(json(fx.get(t + "/agents?group=sales", op)).get("items")).hasSize(1);
+    assertThat(json(fx.get(t + "/agents?state=FAILED", op)).get("items")).isEmpty();
+    assertProblem(fx.get(t + "/agents?state=BROKEN", op), 400, "invalid-request");
+    assertProblem(fx.get(t + "/agents?lastSeenBefore=yesterday", op), 400, "invalid-request");
+    assertThat(json(fx.get(t + "/compliance", op)).fieldNames()).toIterable()
+        .containsExactlyInAnyOrder("revision", "agents", "applied", "failed", "behind", "silent");
+    assertThat(json(fx.get(t + "/audit", op)).get("items").get(0).fieldNames()).toIterable()
+        .containsExactlyInAnyOrder("at", "actor", "action", "target");
+    assertThat(json(fx.get("/v1/audit", op)).get("items")).isNotEmpty();
+    JsonNode key = json(fx.post("/v1/admin-keys", op, "{\"name\":\"dist\",\"role\":\"DISTRIBUTOR\"}"));
+    assertThat(key.get("key").asText()).startsWith("esk.");
+    assertThat(fx.delete("/v1/admin-keys/" + key.get("id").asText(), op).statusCode()).isEqualTo(204);
+    assertThat(fx.get("/v1/tenants", key.get("key").asText()).statusCode()).isEqualTo(401);
+    assertThat(fx.delete(t, op).statusCode()).isEqualTo(204);
+    assertThat(fx.get("/v1/agent/policies", story.agentCredential()).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void healthAndMetrics() throws Exception {
+    assertThat(fx.get("/health/live", null).statusCode()).isEqualTo(200);
+    assertThat(fx.get("/health/ready", null).statusCode()).isEqualTo(200);
+    HttpsFixture.Story story = fx.story();
+    fx.get("/v1/agent/policies", story.agentCredential());
+    HttpResponse<String> metrics = fx.get("/metrics", op);
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.body()).contains("egosecure_polls_total{result=\"changed\"}")
+        .contains("egosecure_long_polls_parked").contains("egosecure_http_requests_seconds_count");
+    assertThat(fx.get("/metrics", null).statusCode()).isEqualTo(401);
+  }
+}

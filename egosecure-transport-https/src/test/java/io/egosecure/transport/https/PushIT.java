@@ -1,0 +1,116 @@
+package io.egosecure.transport.https;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.java_websocket.client.WebSocketClient;
+import org.java_websocket.handshake.ServerHandshake;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The push channel with the agent-side client library (Java-WebSocket) over wss on loopback. */
+class PushIT {
+  private final HttpsFixture fx;
+
+  PushIT() throws Exception {
+    fx = new HttpsFixture();
+  }
+
+  @AfterEach
+  void close() {
+    fx.close();
+  }
+
+  /** A client that records messages and how it was closed. */
+  static final class Client extends WebSocketClient {
+    final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+    final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    final CompletableFuture<Integer> handshake = new CompletableFuture<>();
+
+    Client(URI uri, String bearer, SSLContext context) {
+      super(uri, bearer == null ? Map.of() : Map.of("Authorization", "Bearer " + bearer));
+      setSocketFactory(context.getSocketFactory());
+      setConnectionLostTimeout(0);
+    }
+
+    @Override
+    public void onOpen(ServerHandshake handshakedata) {
+      handshake.complete((int) handshakedata.getHttpStatus());
+    }
+
+    @Override
+    public void onMessage(String message) {
+      messages.add(message);
+    }
+
+    @Override
+    public void onClose(int code, String reason, boolean remote) {
+      closed.complete(code);
+      handshake.complete(-1);
+    }
+
+    @Override
+    public void onError(Exception ex) {
+      handshake.complete(-2);
+    }
+  }
+
+  private Client connect(String bearer) throws Exception {
+    URI uri = URI.create("wss://localhost:" + fx.https.port() + "/v1/agent/notifications");
+    Client client = new Client(uri, bearer, TestCertificates.clientContext(fx.serverIdentity, null));
+    client.connectBlocking(5, TimeUnit.SECONDS);
+    return client;
+  }
+
+  @Test
+  void aPublishIsPushedWithinASecond() throws Exception {
+    HttpsFixture.Story story = fx.story();
+    Client client = connect(story.agentCredential());
+    assertThat(client.handshake.get(5, TimeUnit.SECONDS)).isEqualTo(101);
+    awaitSockets(1);
+
+    fx.post("/v1/tenants/" + story.tenantId() + "/policies", fx.operatorKey,
+        "{\"name\":\"More\",\"kind\":\"k\",\"settings\":{},\"targets\":{\"all\":true}}");
+    long published = System.nanoTime();
+    fx.post("/v1/tenants/" + story.tenantId() + "/publish", fx.operatorKey, "{}");
+
+    String message = client.messages.poll(1, TimeUnit.SECONDS);
+    assertThat(Duration.ofNanos(System.nanoTime() - published)).isLessThan(Duration.ofSeconds(1));
+    assertThat(message).isEqualTo("{\"type\":\"policies-changed\",\"revision\":2}");
+    client.closeBlocking();
+  }
+
+  @Test
+  void anUnauthenticatedUpgradeIsRefused() throws Exception {
+    Client client = connect("nonsense");
+    assertThat(client.handshake.get(5, TimeUnit.SECONDS)).isNotEqualTo(101);
+    assertThat(client.isOpen()).isFalse();
+  }
+
+  @Test
+  void revokingAnAgentClosesItsSocket() throws Exception {
+    HttpsFixture.Story story = fx.story();
+    Client client = connect(story.agentCredential());
+    awaitSockets(1);
+
+    fx.delete("/v1/tenants/" + story.tenantId() + "/agents/" + story.agentId(), fx.operatorKey);
+
+    assertThat(client.closed.get(5, TimeUnit.SECONDS)).isEqualTo(PushHub.POLICY_VIOLATION);
+    awaitSockets(0);
+  }
+
+  private void awaitSockets(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (fx.https.handler().openPushSockets() != count && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(fx.https.handler().openPushSockets()).isEqualTo(count);
+  }
+}

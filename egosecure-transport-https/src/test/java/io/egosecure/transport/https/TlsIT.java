@@ -1,0 +1,69 @@
+package io.egosecure.transport.https;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** TLS on loopback: only 1.2 and 1.3, and client certificates when required. */
+class TlsIT {
+  @TempDir Path directory;
+
+  @Test
+  void aTls11ClientIsRefused() throws Exception {
+    try (HttpsFixture fx = new HttpsFixture()) {
+      SSLParameters tls11 = new SSLParameters();
+      tls11.setProtocols(new String[] {"TLSv1.1"});
+      HttpClient old = HttpClient.newBuilder()
+          .sslContext(TestCertificates.clientContext(fx.serverIdentity, null))
+          .sslParameters(tls11).connectTimeout(Duration.ofSeconds(5)).build();
+
+      assertThatThrownBy(() -> old.send(HttpRequest.newBuilder(fx.base.resolve("/health/live")).build(),
+              HttpResponse.BodyHandlers.ofString()))
+          .hasRootCauseInstanceOf(SSLHandshakeException.class);
+      assertThat(fx.get("/health/live", null).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void negotiatesTls13ByDefault() throws Exception {
+    try (HttpsFixture fx = new HttpsFixture()) {
+      HttpResponse<String> response = fx.get("/health/live", null);
+      assertThat(response.sslSession().orElseThrow().getProtocol()).isEqualTo("TLSv1.3");
+    }
+  }
+
+  @Test
+  void withClientCertificatesRequiredAClientWithoutOneIsRefused() throws Exception {
+    TestCertificates.Identity agentCa = TestCertificates.selfSigned("agent");
+    Path trusted = agentCa.writePem(directory, "agent");
+    try (HttpsFixture fx = new HttpsFixture(tls -> tls.requireClientCertificates(trusted), limits -> limits)) {
+      assertThatThrownBy(() -> fx.get("/health/live", null)).isInstanceOf(java.io.IOException.class);
+
+      HttpClient withCertificate = HttpsFixture.client(TestCertificates.clientContext(fx.serverIdentity, agentCa));
+      HttpResponse<String> response = withCertificate.send(
+          HttpRequest.newBuilder(fx.base.resolve("/health/live")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void pemFilesAreAccepted() throws Exception {
+    TestCertificates.Identity server = TestCertificates.selfSigned("localhost");
+    Path crt = server.writePem(directory, "server");
+    TlsConfig tls = TlsConfig.pem(crt, directory.resolve("server.key"));
+    assertThat(tls.sslContextFactory().getIncludeProtocols()).containsExactly("TLSv1.3", "TLSv1.2");
+    Files.writeString(directory.resolve("broken.key"), "not a key");
+    assertThatThrownBy(() -> TlsConfig.pem(crt, directory.resolve("broken.key")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("BEGIN PRIVATE KEY");
+  }
+}
