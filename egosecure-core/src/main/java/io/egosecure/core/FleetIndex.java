@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +64,9 @@ final class FleetIndex implements ChangeFeed.Listener {
   private final ConcurrentMap<TenantId, Object> reloadLocks = new ConcurrentHashMap<>();
   private final ConcurrentMap<TenantId, RevisionSnapshot> committed = new ConcurrentHashMap<>();
   private final AtomicInteger parked = new AtomicInteger();
+  private final ConcurrentMap<AgentId, Long> recentMisses = new ConcurrentHashMap<>();
+  private static final Duration MISS_MEMORY = Duration.ofSeconds(5);
+  private static final int MAX_REMEMBERED_MISSES = 100_000;
   private volatile ScheduledExecutorService scheduler;
 
   FleetIndex(
@@ -92,13 +96,46 @@ final class FleetIndex implements ChangeFeed.Listener {
     Optional<Secrets.Parsed> parsed = Secrets.parse(Secrets.Kind.AGENT_CREDENTIAL, credential);
     if (parsed.isPresent()) {
       TenantId tenant = parsed.get().tenant().orElseThrow();
+      AgentId agent = AgentId.of(parsed.get().id());
       ConcurrentMap<AgentId, AgentEntry> fleet = agents.get(tenant);
-      AgentEntry entry = fleet == null ? null : fleet.get(AgentId.of(parsed.get().id()));
+      AgentEntry entry = fleet == null ? null : fleet.get(agent);
+      if (entry == null && fleet != null) {
+        entry = enrolledElsewhere(tenant, agent, fleet);
+      }
       if (entry != null && entry.credentialHash().matches(credential)) {
         return entry.identity();
       }
     }
     throw new UnauthenticatedException("the agent credential is not valid");
+  }
+
+  /**
+   * An agent this node has not heard of may have enrolled through another node a moment ago,
+   * its notification still on the way: read that one agent. Misses are remembered briefly, so
+   * made-up credentials cannot turn into a stream of store reads.
+   */
+  private AgentEntry enrolledElsewhere(TenantId tenant, AgentId agent, ConcurrentMap<AgentId, AgentEntry> fleet) {
+    long now = System.nanoTime();
+    Long missedUntil = recentMisses.get(agent);
+    if (missedUntil != null && missedUntil - now > 0) {
+      return null;
+    }
+    Optional<Agent> stored;
+    try {
+      stored = store.inTenant(tenant, tx -> tx.agent(agent));
+    } catch (NotFoundException tenantGone) {
+      stored = Optional.empty();
+    }
+    if (stored.isEmpty()) {
+      if (recentMisses.size() >= MAX_REMEMBERED_MISSES) {
+        recentMisses.clear();
+      }
+      recentMisses.put(agent, now + MISS_MEMORY.toNanos());
+      return null;
+    }
+    AgentEntry entry = AgentEntry.of(stored.get());
+    AgentEntry raced = fleet.putIfAbsent(agent, entry);
+    return raced != null ? raced : entry;
   }
 
   CompletableFuture<PollResult> poll(AgentIdentity identity, Optional<String> knownEtag, Duration wait) {
@@ -113,15 +150,23 @@ final class FleetIndex implements ChangeFeed.Listener {
         waiters.computeIfAbsent(identity.tenantId(), t -> ConcurrentHashMap.newKeySet());
     tenantWaiters.add(waiter);
     parked.incrementAndGet();
-    waiter.timeout =
-        scheduler.schedule(
-            () -> {
-              if (release(waiter)) {
-                complete(waiter);
-              }
-            },
-            wait.toMillis(),
-            TimeUnit.MILLISECONDS);
+    try {
+      waiter.timeout =
+          scheduler.schedule(
+              () -> {
+                if (release(waiter)) {
+                  complete(waiter);
+                }
+              },
+              wait.toMillis(),
+              TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closing) {
+      // The server is closing: answer now rather than park a poll nothing would wake.
+      if (release(waiter)) {
+        complete(waiter);
+      }
+      return waiter.future;
+    }
     // A caller that gives up (its client went away) cancels the future: stop tracking the poll.
     waiter.future.whenComplete((result, failure) -> release(waiter));
     // A change that landed between the answer above and registering the waiter must wake it.
@@ -307,7 +352,7 @@ final class FleetIndex implements ChangeFeed.Listener {
       Page<Tenant> page = store.tenants(Optional.empty(), request);
       for (Tenant tenant : page.items()) {
         present.add(tenant.id());
-        reloadTenant(tenant.id());
+        reloadIsolated(tenant.id());
       }
       if (page.next().isEmpty()) {
         break;
@@ -316,8 +361,21 @@ final class FleetIndex implements ChangeFeed.Listener {
     }
     for (TenantId known : List.copyOf(tenants.keySet())) {
       if (!present.contains(known)) {
-        reloadTenant(known);
+        reloadIsolated(known);
       }
+    }
+  }
+
+  /**
+   * Reloads one tenant; a tenant that cannot be read (its database gone, its key sealed with
+   * another master key) is logged and skipped, so it cannot keep the others from loading. It is
+   * tried again at the next change or resynchronisation.
+   */
+  private void reloadIsolated(TenantId id) {
+    try {
+      reloadTenant(id);
+    } catch (RuntimeException e) {
+      log.error("tenant {} could not be loaded; its agents get no answers until it can: {}", id, e.toString());
     }
   }
 

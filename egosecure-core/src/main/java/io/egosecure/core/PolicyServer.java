@@ -96,8 +96,9 @@ public final class PolicyServer implements AutoCloseable {
   private ScheduledExecutorService scheduler;
   private AutoCloseable subscription;
   private ScheduledFuture<?> flushTask;
-  private boolean started;
-  private boolean closed;
+  // Read on every poll: volatile, not under the lifecycle lock.
+  private volatile boolean started;
+  private volatile boolean closed;
 
   private PolicyServer(Builder builder) {
     this.store = builder.store;
@@ -137,7 +138,15 @@ public final class PolicyServer implements AutoCloseable {
       scheduler = givenScheduler != null ? givenScheduler : ownScheduler();
       // Subscribe first, then load: a change committed in between is applied twice, never lost.
       subscription = changeFeed.subscribe(index);
-      index.start(scheduler);
+      try {
+        index.start(scheduler);
+      } catch (RuntimeException e) {
+        closeQuietly(subscription);
+        if (scheduler != givenScheduler) {
+          scheduler.shutdownNow();
+        }
+        throw e;
+      }
       flushTask =
           scheduler.scheduleWithFixedDelay(
               index::flushLastSeen,
@@ -158,16 +167,20 @@ public final class PolicyServer implements AutoCloseable {
       }
       closed = true;
       flushTask.cancel(false);
-      try {
-        subscription.close();
-      } catch (Exception e) {
-        // Unsubscribing an in-memory list cannot fail in a way that matters at shutdown.
-      }
+      closeQuietly(subscription);
       index.releaseAll();
       index.flushLastSeen();
       if (scheduler != givenScheduler) {
         scheduler.shutdownNow();
       }
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable subscription) {
+    try {
+      subscription.close();
+    } catch (Exception e) {
+      // Unsubscribing cannot fail in a way that matters at shutdown.
     }
   }
 
@@ -350,9 +363,13 @@ public final class PolicyServer implements AutoCloseable {
     if (!store.deleteTenant(id)) {
       throw new NotFoundException("tenant " + id);
     }
-    store.appendServerAudit(
-        new AuditEntry(now(), caller.actor(), "tenant.delete", "tenant/" + id, Optional.empty()));
-    changeFeed.publish(new Change.TenantChanged(id));
+    try {
+      store.appendServerAudit(
+          new AuditEntry(now(), caller.actor(), "tenant.delete", "tenant/" + id, Optional.empty()));
+    } finally {
+      // The tenant is gone whatever happens to the audit entry: its credentials must stop now.
+      changeFeed.publish(new Change.TenantChanged(id));
+    }
   }
 
   public PollingSettings polling(Principal caller, TenantId tenant) {
@@ -783,10 +800,8 @@ public final class PolicyServer implements AutoCloseable {
   }
 
   private void requireStarted() {
-    synchronized (lifecycle) {
-      if (!started || closed) {
-        throw new IllegalStateException(closed ? "the server is closed" : "call start() first");
-      }
+    if (!started || closed) {
+      throw new IllegalStateException(closed ? "the server is closed" : "call start() first");
     }
   }
 

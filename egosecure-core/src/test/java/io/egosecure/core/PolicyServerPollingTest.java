@@ -160,6 +160,27 @@ class PolicyServerPollingTest {
   }
 
   @Test
+  void anAgentEnrolledOnANodeThatHasNotHeardYetIsStillAuthenticated() throws Exception {
+    Tenant tenant = fx.tenant("Acme");
+    // A second node on the same store but with a change feed of its own: it hears nothing.
+    try (PolicyServer deaf = PolicyServer.builder().store(fx.store).masterKey(fx.masterKey).clock(fx.clock).build()) {
+      deaf.start();
+      Enrollment enrollment = fx.enroll(tenant.id(), Set.of(), "h");
+
+      AgentIdentity agent = deaf.authenticateAgent(enrollment.credential());
+
+      assertThat(agent.agentId()).isEqualTo(enrollment.agent().id());
+      assertThat(now(deaf.poll(agent, Optional.empty(), Duration.ZERO))).isInstanceOf(PollResult.Changed.class);
+      String forged = enrollment.credential().replace(enrollment.agent().id().value(), "a-notanagent000000000");
+      long before = fx.store.calls();
+      for (int i = 0; i < 100; i++) {
+        assertThatThrownBy(() -> deaf.authenticateAgent(forged)).isInstanceOf(UnauthenticatedException.class);
+      }
+      assertThat(fx.store.calls() - before).as("store reads for 100 tries of one unknown agent").isEqualTo(1);
+    }
+  }
+
+  @Test
   void aCancelledLongPollStopsBeingTrackedAtOnce() throws Exception {
     Tenant tenant = fx.tenant("Acme");
     AgentIdentity agent = server.authenticateAgent(fx.enroll(tenant.id(), Set.of(), "h").credential());

@@ -10,6 +10,9 @@ public record AgentStatus(long revision, AgentState state, String message, Insta
     Checks.nonNegative(revision, "revision");
     Checks.notNull(state, "state");
     Checks.notNull(message, "message");
+    // An agent's message is diagnostics: keep it readable and storable everywhere (PostgreSQL
+    // refuses NUL) rather than refuse the report.
+    message = message.replaceAll("[\\p{Cntrl}&&[^\\n\\t]]", "\uFFFD");
     if (message.length() > MAX_MESSAGE_LENGTH) {
       // An agent's message is diagnostics, not data: keep what fits rather than refuse the report.
       message = message.substring(0, MAX_MESSAGE_LENGTH);

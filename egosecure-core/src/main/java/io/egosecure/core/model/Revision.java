@@ -16,6 +16,9 @@ public record Revision(long number, Instant publishedAt, String comment, String 
     Checks.nonNegative(number, "revision");
     publishedAt = Checks.millis(publishedAt, "publishedAt");
     Checks.notNull(comment, "comment");
+    if (comment.chars().anyMatch(c -> Character.isISOControl(c) && c != '\n' && c != '\t')) {
+      throw new ValidationException("comment", "must not contain control characters other than line breaks and tabs");
+    }
     if (comment.length() > MAX_COMMENT_LENGTH) {
       throw new ValidationException(
           "comment",

@@ -2,6 +2,7 @@ package io.egosecure.store.jdbc;
 
 import io.egosecure.core.EgoSecureException;
 import io.egosecure.core.StoreUnavailableException;
+import io.egosecure.core.ValidationException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -132,6 +133,10 @@ final class Database implements AutoCloseable {
     try {
       return call.get();
     } catch (DataAccessException e) {
+      if (e.sqlState() != null && e.sqlState().startsWith("22")) {
+        // A data exception: a value the database cannot store (the model lets few through).
+        throw new ValidationException("/", operation + ": the store refused a value: " + rootMessage(e));
+      }
       if (isIntegrityViolation(e)) {
         throw new IllegalStateException(operation + " on " + description + " conflicts with existing data: "
             + rootMessage(e), e);

@@ -472,7 +472,8 @@ public final class JdbcPolicyStore implements PolicyStore {
       if (schema != null) {
         config.setSchema(schema);
       }
-      String what = "PostgreSQL database " + jdbcUrl + (schema == null ? "" : " schema " + schema);
+      // The URL's query may carry a password: messages and logs name the database without it.
+      String what = "PostgreSQL database " + jdbcUrl.split("\\?", 2)[0] + (schema == null ? "" : " schema " + schema);
       HikariDataSource pool;
       try {
         pool = new HikariDataSource(config);

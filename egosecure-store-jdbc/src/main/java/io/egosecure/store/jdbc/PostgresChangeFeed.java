@@ -70,6 +70,10 @@ public final class PostgresChangeFeed implements ChangeFeed {
       properties.setProperty("password", builder.password);
     }
     properties.setProperty("tcpKeepAlive", "true");
+    // A half-open connection must fail, not hang a publish (and every admin write after it).
+    properties.setProperty("connectTimeout", "5");
+    properties.setProperty("loginTimeout", "5");
+    properties.setProperty("socketTimeout", "10");
     properties.setProperty("ApplicationName", "egosecure-change-feed");
     this.channel = builder.channel;
     this.reconnectDelay = builder.reconnectDelay;
@@ -87,7 +91,12 @@ public final class PostgresChangeFeed implements ChangeFeed {
   @Override
   public void publish(Change change) {
     requireNonNull(change, "change == null");
+    // Other nodes first: this node's own reload (a tenant's agents, its revision) can wait.
+    notifyOthers(change);
     deliver(listener -> listener.onChange(change));
+  }
+
+  private void notifyOthers(Change change) {
     String payload = nodeId + " " + encode(change);
     synchronized (notifyLock) {
       for (int attempt = 1; attempt <= 2; attempt++) {

@@ -67,12 +67,18 @@ final class TenantRoutingStore implements PolicyStore {
     return catalog.tenants(distributor, page).map(t -> tenant(t.id()).orElse(t));
   }
 
+  /**
+   * Drops the tenant's database, then its catalog entry. In that order a failed drop leaves a
+   * tenant that can be deleted again, never a database that nothing points to.
+   */
   @Override
   public boolean deleteTenant(TenantId id) {
-    boolean existed = catalog.deleteTenant(id);
+    if (catalog.tenant(id).isEmpty()) {
+      return false;
+    }
     closeQuietly(open.remove(id));
     databases.drop(id);
-    return existed;
+    return catalog.deleteTenant(id);
   }
 
   @Override
@@ -110,16 +116,17 @@ final class TenantRoutingStore implements PolicyStore {
     return storeOf(tenant).inTenant(tenant, work);
   }
 
+  /**
+   * The tenant's store. The catalog is asked every time: it is the authority on which tenants
+   * exist, so a tenant deleted through another node stops here too, and a request for an unknown
+   * tenant never creates a database.
+   */
   private JdbcPolicyStore storeOf(TenantId tenant) {
-    JdbcPolicyStore store = open.get(tenant);
-    if (store == null) {
-      // Ask the catalog first, so a request for an unknown tenant never creates a database.
-      if (catalog.tenant(tenant).isEmpty()) {
-        throw new NotFoundException("tenant " + tenant);
-      }
-      store = open.computeIfAbsent(tenant, databases::open);
+    if (catalog.tenant(tenant).isEmpty()) {
+      closeQuietly(open.remove(tenant));
+      throw new NotFoundException("tenant " + tenant);
     }
-    return store;
+    return open.computeIfAbsent(tenant, databases::open);
   }
 
   @Override
