@@ -100,6 +100,11 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     return URI.create((secure ? "https" : "http") + "://" + name + ":" + port() + "/");
   }
 
+  /** Threads of the server's pool running a job now (parked long polls hold none). */
+  int busyThreads() {
+    return ((QueuedThreadPool) server.getThreadPool()).getBusyThreads();
+  }
+
   /** The handler inside, for its meters. */
   public EgoSecureHandler handler() {
     return handler;

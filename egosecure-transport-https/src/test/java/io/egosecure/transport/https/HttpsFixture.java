@@ -31,14 +31,19 @@ final class HttpsFixture implements AutoCloseable {
   }
 
   HttpsFixture(UnaryOperator<TlsConfig> tls, UnaryOperator<TransportLimits.Builder> limits) throws Exception {
+    this(tls, limits, UnaryOperator.identity());
+  }
+
+  HttpsFixture(UnaryOperator<TlsConfig> tls, UnaryOperator<TransportLimits.Builder> limits,
+      UnaryOperator<EgoSecureHttpsServer.Builder> server) throws Exception {
     serverIdentity = TestCertificates.selfSigned("localhost");
     policyServer = PolicyServer.builder().store(PolicyStore.inMemory()).masterKey(KeyVault.generateMasterKey()).build();
     policyServer.start();
     operatorKey = policyServer.bootstrapOperatorKey("bootstrap").orElseThrow().secret();
-    https = EgoSecureHttpsServer.builder(policyServer)
+    https = server.apply(EgoSecureHttpsServer.builder(policyServer)
         .host("127.0.0.1").port(0)
         .tls(tls.apply(TlsConfig.keyStore(serverIdentity.keyStore(), TestCertificates.PASSWORD)))
-        .limits(limits.apply(TransportLimits.defaults().toBuilder()).build())
+        .limits(limits.apply(TransportLimits.defaults().toBuilder()).build()))
         .build();
     https.start();
     base = https.uri();
