@@ -8,6 +8,9 @@ import io.egosecure.core.wire.Json;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -21,6 +24,8 @@ import org.eclipse.jetty.util.Callback;
 final class ApiHandler extends Handler.Abstract {
   private final Transport transport;
   private final Routes routes = new Routes();
+  private final Set<CompletableFuture<Reply.Now>> parked = ConcurrentHashMap.newKeySet();
+  private volatile boolean shuttingDown;
 
   ApiHandler(Transport transport) {
     this.transport = transport;
@@ -50,6 +55,17 @@ final class ApiHandler extends Handler.Abstract {
     return routes;
   }
 
+  /**
+   * Answers every parked poll now (503 with Retry-After: the agent comes back to another node
+   * or to this one restarted) instead of holding a graceful stop until its timeout.
+   */
+  void releaseParked() {
+    shuttingDown = true;
+    for (CompletableFuture<Reply.Now> pending : parked) {
+      pending.cancel(false);
+    }
+  }
+
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
     long start = System.nanoTime();
@@ -73,8 +89,16 @@ final class ApiHandler extends Handler.Abstract {
       reply = Problems.of(failure, method, path);
     }
     if (reply instanceof Reply.Later later) {
-      later.reply().whenComplete((now, failure) ->
-          write(response, callback, failure == null ? now : Problems.of(failure, method, path), route, start));
+      CompletableFuture<Reply.Now> pending = later.reply();
+      if (shuttingDown) {
+        pending.cancel(false);
+      } else {
+        parked.add(pending);
+      }
+      pending.whenComplete((now, failure) -> {
+        parked.remove(pending);
+        write(response, callback, failure == null ? now : Problems.of(failure, method, path), route, start);
+      });
     } else {
       write(response, callback, (Reply.Now) reply, route, start);
     }

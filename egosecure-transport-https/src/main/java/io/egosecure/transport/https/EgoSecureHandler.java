@@ -11,6 +11,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,7 @@ import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.component.Graceful;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
 /**
@@ -36,7 +38,7 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  * itself is the caller's to start and close. {@link EgoSecureHttpsServer} wraps all of this for
  * those without a Jetty server.
  */
-public final class EgoSecureHandler extends Handler.Wrapper {
+public final class EgoSecureHandler extends Handler.Wrapper implements Graceful {
   static final String NOTIFICATIONS_PATH = "/v1/agent/notifications";
 
   private final PolicyServer policyServer;
@@ -118,6 +120,18 @@ public final class EgoSecureHandler extends Handler.Wrapper {
     long every = limits.pushPingInterval().toMillis();
     pinger.scheduleWithFixedDelay(pushHub::pingAll, every, every, TimeUnit.MILLISECONDS);
     super.doStart();
+  }
+
+  /** Called by Jetty when a graceful stop begins: parked polls are answered at once. */
+  @Override
+  public CompletableFuture<Void> shutdown() {
+    api.releaseParked();
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return true;
   }
 
   @Override

@@ -47,7 +47,9 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     http.setSendDateHeader(false);
     this.secure = builder.tls != null;
     if (secure) {
-      http.addCustomizer(new SecureRequestCustomizer());
+      // No SNI/Host check: agents may reach the server by a name the certificate does not carry
+      // (a load balancer, an alias), and a single-site server has no other host to confuse.
+      http.addCustomizer(new SecureRequestCustomizer(false));
       this.connector = new ServerConnector(server, builder.tls.sslContextFactory(), new HttpConnectionFactory(http));
     } else {
       this.connector = new ServerConnector(server, new HttpConnectionFactory(http));

@@ -8,6 +8,7 @@ import io.egosecure.core.ValidationException;
 import io.egosecure.core.VersionConflictException;
 import io.egosecure.core.wire.Json;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,6 +29,10 @@ final class Problems {
 
   static Reply.Now of(Throwable failure, String method, String path) {
     Throwable cause = unwrap(failure);
+    if (cause instanceof CancellationException) {
+      // A parked poll released by a stopping server (or abandoned by its client).
+      return reply(Problem.OVERLOADED, "the server is stopping; poll again", null).header("Retry-After", "1");
+    }
     if (cause instanceof HttpProblem http) {
       Reply.Now reply = reply(http.problem, http.getMessage(), null);
       http.headers.forEach(reply::header);

@@ -114,6 +114,24 @@ class AgentApiIT {
   }
 
   @Test
+  void stoppingTheServerAnswersParkedPollsAtOnceWithRetryAfter() throws Exception {
+    HttpsFixture.Story story = fx.story();
+    String etag = fx.get("/v1/agent/policies", story.agentCredential()).headers().firstValue("ETag").orElseThrow();
+    CompletableFuture<HttpResponse<String>> parked = fx.client.sendAsync(
+        fx.request("/v1/agent/policies?wait=60", story.agentCredential()).header("If-None-Match", etag).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    awaitParked(1);
+
+    long start = System.nanoTime();
+    fx.https.close();
+
+    HttpResponse<String> response = parked.get(5, TimeUnit.SECONDS);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.headers().firstValue("Retry-After")).contains("1");
+  }
+
+  @Test
   void waitOutsideZeroToSixtyIsABadRequest() throws Exception {
     HttpsFixture.Story story = fx.story();
     for (String wait : new String[] {"61", "-1", "abc", "1.5"}) {
