@@ -1,0 +1,75 @@
+package io.egosecure.benchmarks;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.egosecure.core.AgentIdentity;
+import io.egosecure.core.PolicyServer;
+import io.egosecure.core.PollResult;
+import io.egosecure.core.Principal;
+import io.egosecure.core.model.PolicySpec;
+import io.egosecure.core.model.Targets;
+import io.egosecure.core.model.Tenant;
+import io.egosecure.core.spi.KeyVault;
+import io.egosecure.core.spi.PolicyStore;
+import io.egosecure.transport.https.EgoSecureHttpsServer;
+import io.egosecure.transport.https.RateLimit;
+import io.egosecure.transport.https.TlsConfig;
+import io.egosecure.transport.https.TransportLimits;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The server side of {@code benchmarks/poll-vs-nginx.sh}: the real HTTPS server on 127.0.0.1
+ * with one tenant, a PolicySet of about 2 KB and one enrolled agent. It writes, into the work
+ * folder, {@code poll.json} (the agent's exact 200 body, for nginx to serve as a static file of
+ * the same size), {@code credential}, {@code etag} and {@code url}, then serves until killed.
+ *
+ * <p>Arguments: the work folder (holding {@code bench.crt} and {@code bench.key}) and the port.
+ */
+public final class PollBenchmarkServer {
+  private PollBenchmarkServer() {}
+
+  public static void main(String[] args) throws Exception {
+    Path work = Path.of(args[0]);
+    int port = Integer.parseInt(args[1]);
+    PolicyServer policyServer = PolicyServer.builder().store(PolicyStore.inMemory())
+        .masterKey(KeyVault.generateMasterKey()).build();
+    policyServer.start();
+    Principal operator = policyServer.authenticateAdmin(policyServer.bootstrapOperatorKey("bench").orElseThrow().secret());
+    Tenant tenant = policyServer.createTenant(operator, "Bench");
+    for (int i = 0; i < 6; i++) {
+      ObjectNode settings = JsonNodeFactory.instance.objectNode();
+      settings.put("mode", "block").put("description", "removable media rule " + i + " ".repeat(40));
+      settings.putArray("allow").add("VID_0781&PID_5567").add("VID_0951&PID_1666");
+      policyServer.createPolicy(operator, tenant.id(), new PolicySpec("policy-" + i, "device-control", settings, Targets.allAgents()));
+    }
+    policyServer.publish(operator, tenant.id(), "bench");
+    String token = policyServer.createEnrollmentToken(operator, tenant.id(), Duration.ofHours(1), 1, Set.of()).secret();
+    String credential = policyServer.enroll(token, "bench-agent", Map.of()).credential();
+    AgentIdentity agent = policyServer.authenticateAgent(credential);
+    PollResult.Changed first = (PollResult.Changed) policyServer.poll(agent, Optional.empty(), Duration.ZERO).join();
+    ByteBuffer body = first.policySet().json();
+    byte[] bytes = new byte[body.remaining()];
+    body.get(bytes);
+
+    // wrk hammers one credential: lift the per-agent limit for the run.
+    TransportLimits limits = TransportLimits.defaults().toBuilder()
+        .agentRate(new RateLimit(10_000_000, 10_000_000)).build();
+    EgoSecureHttpsServer https = EgoSecureHttpsServer.builder(policyServer)
+        .host("127.0.0.1").port(port).limits(limits)
+        .tls(TlsConfig.pem(work.resolve("bench.crt"), work.resolve("bench.key")))
+        .build();
+    https.start();
+    Files.write(work.resolve("poll.json"), bytes);
+    Files.writeString(work.resolve("credential"), credential);
+    Files.writeString(work.resolve("etag"), first.etag());
+    Files.writeString(work.resolve("url"), https.uri().resolve("/v1/agent/policies").toString());
+    System.out.println("ready " + https.uri() + " body " + bytes.length + " bytes");
+    Thread.currentThread().join();
+  }
+}
