@@ -9,6 +9,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 
 /**
@@ -27,44 +28,32 @@ public final class Pages {
   public static <T> Page<T> ascending(
       List<T> items, Function<? super T, String> key, PageRequest request) {
     Optional<String> after = request.cursor().map(Pages::decode);
-    List<T> page = new ArrayList<>(request.limit());
-    boolean more = false;
-    for (T item : items) {
-      if (after.isPresent() && key.apply(item).compareTo(after.get()) <= 0) {
-        continue;
-      }
-      if (page.size() == request.limit()) {
-        more = true;
-        break;
-      }
-      page.add(item);
-    }
-    Optional<String> next =
-        more ? Optional.of(encode(key.apply(page.get(page.size() - 1)))) : Optional.empty();
-    return new Page<>(page, next);
+    return page(items, item -> after.isPresent() && key.apply(item).compareTo(after.get()) <= 0,
+        key, request.limit());
   }
 
   /** The page of {@code items} (sorted by a descending number) after the cursor's number. */
   public static <T> Page<T> descending(
       List<T> items, ToLongFunction<? super T> key, PageRequest request) {
     Optional<Long> before = request.cursor().map(Pages::decodeNumber);
-    List<T> page = new ArrayList<>(request.limit());
-    boolean more = false;
+    return page(items, item -> before.isPresent() && key.applyAsLong(item) >= before.get(),
+        item -> Long.toString(key.applyAsLong(item)), request.limit());
+  }
+
+  /** Up to {@code limit} items not {@code skipped}, and a cursor when more remain. */
+  private static <T> Page<T> page(
+      List<T> items, Predicate<T> skipped, Function<? super T, String> cursorKey, int limit) {
+    List<T> page = new ArrayList<>(limit);
     for (T item : items) {
-      if (before.isPresent() && key.applyAsLong(item) >= before.get()) {
+      if (skipped.test(item)) {
         continue;
       }
-      if (page.size() == request.limit()) {
-        more = true;
-        break;
+      if (page.size() == limit) {
+        return new Page<>(page, Optional.of(encode(cursorKey.apply(page.get(limit - 1)))));
       }
       page.add(item);
     }
-    Optional<String> next =
-        more
-            ? Optional.of(encode(Long.toString(key.applyAsLong(page.get(page.size() - 1)))))
-            : Optional.empty();
-    return new Page<>(page, next);
+    return new Page<>(page, Optional.empty());
   }
 
   /** The opaque cursor for a sort key; stores that page in SQL use it too. */

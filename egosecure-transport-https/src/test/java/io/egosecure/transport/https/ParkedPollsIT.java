@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A thousand long polls parked over real HTTPS hold no server threads: the server runs with a
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.Test;
 class ParkedPollsIT {
   private static final int POLLS = 1000;
   private static final int THREADS = 16;
+  private static final Logger log = LoggerFactory.getLogger(ParkedPollsIT.class);
   private final HttpsFixture fx;
 
   ParkedPollsIT() throws Exception {
@@ -63,7 +66,7 @@ class ParkedPollsIT {
     }
     assertThat(fx.policyServer.parkedPolls()).isEqualTo(POLLS);
     int busyWhileParked = fx.https.busyThreads();
-    System.out.printf("%d polls parked in %d ms on a pool of %d threads; busy threads %d before, %d while parked%n",
+    log.info("{} polls parked in {} ms on a pool of {} threads; busy threads {} before, {} while parked",
         POLLS, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - parkStart), THREADS, busyBefore, busyWhileParked);
 
     fx.post("/v1/tenants/" + story.tenantId() + "/policies", fx.operatorKey,
