@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Conditional polls (304) per second and p99 over TLS: the EgoSecure server against nginx serving
-# a static file of the same size with ETag, in the same run, on loopback only. Bounded in time.
+# a static file of the same size with ETag, and against a bare Jetty handler with the same TLS
+# settings (the baseline of what Jetty and the JDK's TLS do here), in the same run, on loopback
+# only. Bounded in time.
 #
 #   mvn -q -B install -DskipTests && benchmarks/poll-vs-nginx.sh [seconds per measurement]
 #
@@ -74,7 +76,11 @@ auth=(-H "Authorization: Bearer $credential")
 echo "body: $(stat -c %s "$work/poll.json") bytes; wrk -t1 -c$CONNECTIONS -d${SECONDS_EACH}s; $(nproc) cores; $(date -u +%FT%TZ)"
 wrk -t1 -c"$CONNECTIONS" -d5s -H "If-None-Match: $ego_etag" "${auth[@]}" "$ego_url" >/dev/null  # JIT warm-up
 wrk -t1 -c"$CONNECTIONS" -d2s -H "If-None-Match: $nginx_etag" "$nginx_url" >/dev/null
+bare_url="https://127.0.0.1:$((EGO_PORT + 2))/"
+wrk -t1 -c"$CONNECTIONS" -d2s -H "If-None-Match: $ego_etag" "$bare_url" >/dev/null
 measure "nginx keep-alive 304" "$nginx_url" "$nginx_etag"
+measure "bare Jetty keep-alive 304" "$bare_url" "$ego_etag"
 measure "egosecure keep-alive 304" "$ego_url" "$ego_etag" "${auth[@]}"
 measure "nginx new-connection 304" "$nginx_url" "$nginx_etag" -H "Connection: close"
+measure "bare Jetty new-connection" "$bare_url" "$ego_etag" -H "Connection: close"
 measure "egosecure new-connection 304" "$ego_url" "$ego_etag" "${auth[@]}" -H "Connection: close"

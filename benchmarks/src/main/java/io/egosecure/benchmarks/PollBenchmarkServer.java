@@ -18,6 +18,22 @@ import io.egosecure.transport.https.TransportLimits;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +49,46 @@ import java.util.Set;
  */
 public final class PollBenchmarkServer {
   private PollBenchmarkServer() {}
+
+  /**
+   * The baseline: Jetty with the same TLS and HTTP settings and a handler that answers 304 with
+   * the ETag and does nothing else. The gap between it and the real server is this project's.
+   */
+  private static Server bareServer(Path work, int port, String etag) throws Exception {
+    KeyStore keyStore = KeyStore.getInstance("PKCS12");
+    keyStore.load(null, null);
+    var certificate = CertificateFactory.getInstance("X.509")
+        .generateCertificate(Files.newInputStream(work.resolve("bench.crt")));
+    String pem = Files.readString(work.resolve("bench.key"));
+    byte[] der = Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+    var key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+    keyStore.setKeyEntry("k", key, "x".toCharArray(), new java.security.cert.Certificate[] {certificate});
+    SslContextFactory.Server ssl = new SslContextFactory.Server();
+    ssl.setKeyStore(keyStore);
+    ssl.setKeyStorePassword("x");
+    ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+    QueuedThreadPool threads = new QueuedThreadPool(200);
+    Server server = new Server(threads);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendDateHeader(false);
+    http.addCustomizer(new SecureRequestCustomizer(false));
+    ServerConnector connector = new ServerConnector(server, ssl, new HttpConnectionFactory(http));
+    connector.setHost("127.0.0.1");
+    connector.setPort(port);
+    connector.setIdleTimeout(120_000);
+    server.addConnector(connector);
+    server.setHandler(new Handler.Abstract() {
+      @Override
+      public boolean handle(Request request, Response response, Callback callback) {
+        response.setStatus(304);
+        response.getHeaders().put("ETag", etag);
+        response.write(true, ByteBuffer.allocate(0), callback);
+        return true;
+      }
+    });
+    return server;
+  }
 
   public static void main(String[] args) throws Exception {
     Path work = Path.of(args[0]);
@@ -65,6 +121,8 @@ public final class PollBenchmarkServer {
         .tls(TlsConfig.pem(work.resolve("bench.crt"), work.resolve("bench.key")))
         .build();
     https.start();
+    Server bare = bareServer(work, port + 2, first.etag());
+    bare.start();
     Files.write(work.resolve("poll.json"), bytes);
     Files.writeString(work.resolve("credential"), credential);
     Files.writeString(work.resolve("etag"), first.etag());
