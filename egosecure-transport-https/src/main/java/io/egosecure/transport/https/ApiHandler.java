@@ -5,6 +5,8 @@ import io.egosecure.core.Principal;
 import io.egosecure.core.StoreUnavailableException;
 import io.egosecure.core.model.Role;
 import io.egosecure.core.wire.Json;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -22,6 +24,9 @@ import org.eclipse.jetty.util.Callback;
  * problem reply here; a parked long poll is written when its future completes, holding no thread.
  */
 final class ApiHandler extends Handler.Abstract {
+  /** Unread bodies up to this many times the larger body limit are drained before a reply. */
+  private static final long DRAIN_FACTOR = 4;
+
   private final Transport transport;
   private final Routes routes = new Routes();
   private final Set<CompletableFuture<Reply.Now>> parked = ConcurrentHashMap.newKeySet();
@@ -72,6 +77,9 @@ final class ApiHandler extends Handler.Abstract {
     String method = request.getMethod();
     String path = Request.getPathInContext(request);
     Routes.Match match = routes.match(method, path);
+    if (!(match instanceof Routes.Found)) {
+      drainBody(request);
+    }
     if (match instanceof Routes.NoRoute) {
       write(response, callback, Problems.reply(Problem.NOT_FOUND, "no resource at this path", null), "unmatched", start);
       return true;
@@ -100,9 +108,35 @@ final class ApiHandler extends Handler.Abstract {
         write(response, callback, failure == null ? now : Problems.of(failure, method, path), route, start);
       });
     } else {
+      drainBody(request);
       write(response, callback, (Reply.Now) reply, route, start);
     }
     return true;
+  }
+
+  /**
+   * Reads and discards what is left of the request body, up to a bound. A reply sent while the
+   * client is still sending (a 401, 404 or 413 answered before the body was read) is otherwise
+   * lost: the server closes a connection with unread content, and the client's pending bytes turn
+   * the close into a reset before it reads the answer. Larger bodies are left unread.
+   */
+  private void drainBody(Request request) {
+    long declared = request.getLength();
+    long bound = DRAIN_FACTOR * Math.max(
+        transport.limits().maxAdminBodyBytes(), transport.limits().maxAgentBodyBytes());
+    if (declared == 0 || declared > bound) {
+      return;
+    }
+    try (InputStream in = Request.asInputStream(request)) {
+      long left = bound;
+      byte[] buffer = new byte[8192];
+      int read;
+      while (left > 0 && (read = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+        left -= read;
+      }
+    } catch (IOException e) {
+      // The client went away; nothing will read the answer either.
+    }
   }
 
   private void write(Response response, Callback callback, Reply.Now reply, String route, long start) {

@@ -9,7 +9,6 @@ import io.egosecure.core.spi.PageRequest;
 import io.egosecure.core.wire.Json;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -27,9 +26,6 @@ import org.eclipse.jetty.util.Fields;
  * caller it authenticates. Every read is bounded and every bad value becomes a 4xx problem.
  */
 final class Call {
-  /** Bodies up to this many times the limit are read and discarded before a 413. */
-  static final long DRAIN_FACTOR = 4;
-
   private final Request request;
   private final Map<String, String> pathParameters;
   private final Transport transport;
@@ -169,15 +165,13 @@ final class Call {
   private byte[] bodyBytes(long maxBytes, boolean mayBeEmpty) {
     long declared = request.getLength();
     if (declared > maxBytes) {
-      // A client still sending when the connection closes never reads the 413: take in a body a
-      // few times over the limit and throw it away; refuse anything larger without reading it.
-      if (declared <= DRAIN_FACTOR * maxBytes) {
-        drain();
-      }
+      // ApiHandler drains what it can before answering, so the client reads this 413.
       throw new HttpProblem(Problem.PAYLOAD_TOO_LARGE,
           "the body is " + declared + " bytes; the limit is " + maxBytes);
     }
-    if (declared != 0) {
+    boolean hasBody = declared > 0
+        || (declared < 0 && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING));
+    if (hasBody) {
       String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
       if (contentType == null || !isJson(contentType)) {
         throw new HttpProblem(Problem.UNSUPPORTED_MEDIA_TYPE,
@@ -197,14 +191,6 @@ final class Call {
       throw new ValidationException("/", "a JSON body is required");
     }
     return bytes;
-  }
-
-  private void drain() {
-    try (InputStream in = Request.asInputStream(request)) {
-      in.transferTo(OutputStream.nullOutputStream());
-    } catch (IOException e) {
-      // The client went away: nothing left to answer.
-    }
   }
 
   private static boolean isJson(String contentType) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -79,6 +80,9 @@ class AdminApiIT {
     JsonNode revisions = json(fx.get("/v1/tenants/" + tenant + "/revisions", op));
     assertThat(revisions.get("items").get(0).get("comment").asText()).isEqualTo("one");
     assertThat(revisions.get("next").isNull()).isTrue();
+    String bare = fx.raw(("POST /v1/tenants/" + tenant + "/publish HTTP/1.1\r\nHost: localhost\r\n"
+        + "Authorization: Bearer " + op + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII), new byte[0]);
+    assertThat(bare).as("a POST with no Content-Length, no body and no Content-Type").startsWith("HTTP/1.1 200");
     HttpResponse<String> restored = fx.post("/v1/tenants/" + tenant + "/revisions/0/restore", op, "");
     assertThat(restored.statusCode()).isEqualTo(201);
     assertThat(json(restored).get("revision").asLong()).isEqualTo(2);

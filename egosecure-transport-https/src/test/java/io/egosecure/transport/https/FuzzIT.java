@@ -2,14 +2,10 @@ package io.egosecure.transport.https;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -63,7 +59,7 @@ class FuzzIT {
         default -> { }
       }
       head.append("Content-Length: ").append(body.length).append("\r\nConnection: close\r\n\r\n");
-      String answer = exchange(head.toString().getBytes(StandardCharsets.ISO_8859_1), body);
+      String answer = fx.raw(head.toString().getBytes(StandardCharsets.ISO_8859_1), body);
       int status = statusOf(answer);
       if (status >= 500 || status == 0 || answer.contains("Exception") || answer.contains("\tat ")) {
         failures.add(method + " " + path + " #" + i + " -> " + answer.lines().findFirst().orElse("(nothing)"));
@@ -86,26 +82,6 @@ class FuzzIT {
       case 3 -> ("[" + "[".repeat(5000) + "]".repeat(5000) + "]").getBytes(StandardCharsets.UTF_8);
       default -> new byte[0];
     };
-  }
-
-  private String exchange(byte[] head, byte[] body) throws Exception {
-    try (Socket raw = new Socket("127.0.0.1", fx.https.port());
-        SSLSocket socket = (SSLSocket) TestCertificates.clientContext(fx.serverIdentity, null).getSocketFactory()
-            .createSocket(raw, "localhost", fx.https.port(), true)) {
-      socket.setSoTimeout(10_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(head);
-      try {
-        out.write(body);
-        out.flush();
-      } catch (java.io.IOException serverClosedEarly) {
-        // The server may answer (and close) before reading a body it refuses: read that answer.
-      }
-      InputStream in = socket.getInputStream();
-      return new String(in.readNBytes(64 * 1024), StandardCharsets.ISO_8859_1);
-    } catch (java.net.SocketException e) {
-      return "HTTP/1.1 400 (connection closed by the server: " + e.getMessage() + ")";
-    }
   }
 
   private static int statusOf(String answer) {

@@ -5,6 +5,11 @@ import io.egosecure.core.PolicyServer;
 import io.egosecure.core.spi.KeyVault;
 import io.egosecure.core.spi.PolicyStore;
 import io.egosecure.core.wire.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The real thing on loopback: a PolicyServer on an in-memory store behind the HTTPS server on
@@ -87,6 +93,30 @@ final class HttpsFixture implements AutoCloseable {
       builder.header("If-Match", ifMatch);
     }
     return send(builder.build());
+  }
+
+  /**
+   * Writes {@code head} and {@code body} as they are over a fresh TLS connection and returns what
+   * the server answers, for requests no HTTP client library would send.
+   */
+  String raw(byte[] head, byte[] body) throws Exception {
+    try (Socket plain = new Socket("127.0.0.1", https.port());
+        SSLSocket socket = (SSLSocket) TestCertificates.clientContext(serverIdentity, null).getSocketFactory()
+            .createSocket(plain, "localhost", https.port(), true)) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(head);
+      try {
+        out.write(body);
+        out.flush();
+      } catch (IOException serverClosedEarly) {
+        // The server may answer (and close) before reading a body it refuses: read that answer.
+      }
+      InputStream in = socket.getInputStream();
+      return new String(in.readNBytes(64 * 1024), StandardCharsets.ISO_8859_1);
+    } catch (SocketException e) {
+      return "HTTP/1.1 400 (connection closed by the server: " + e.getMessage() + ")";
+    }
   }
 
   static JsonNode json(HttpResponse<String> response) {
