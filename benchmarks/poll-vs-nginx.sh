@@ -77,10 +77,14 @@ echo "body: $(stat -c %s "$work/poll.json") bytes; wrk -t1 -c$CONNECTIONS -d${SE
 wrk -t1 -c"$CONNECTIONS" -d5s -H "If-None-Match: $ego_etag" "${auth[@]}" "$ego_url" >/dev/null  # JIT warm-up
 wrk -t1 -c"$CONNECTIONS" -d2s -H "If-None-Match: $nginx_etag" "$nginx_url" >/dev/null
 bare_url="https://127.0.0.1:$((EGO_PORT + 2))/"
+conscrypt_url="https://127.0.0.1:$((EGO_PORT + 4))/v1/agent/policies"
 wrk -t1 -c"$CONNECTIONS" -d2s -H "If-None-Match: $ego_etag" "$bare_url" >/dev/null
+wrk -t1 -c"$CONNECTIONS" -d5s -H "If-None-Match: $ego_etag" "${auth[@]}" "$conscrypt_url" >/dev/null
 measure "nginx keep-alive 304" "$nginx_url" "$nginx_etag"
 measure "bare Jetty keep-alive 304" "$bare_url" "$ego_etag"
 measure "egosecure keep-alive 304" "$ego_url" "$ego_etag" "${auth[@]}"
+measure "egosecure+conscrypt k-a 304" "$conscrypt_url" "$ego_etag" "${auth[@]}"
 measure "nginx new-connection 304" "$nginx_url" "$nginx_etag" -H "Connection: close"
 measure "bare Jetty new-connection" "$bare_url" "$ego_etag" -H "Connection: close"
 measure "egosecure new-connection 304" "$ego_url" "$ego_etag" "${auth[@]}" -H "Connection: close"
+measure "egosecure+conscrypt new-conn" "$conscrypt_url" "$ego_etag" "${auth[@]}" -H "Connection: close"

@@ -23,6 +23,7 @@ import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
+import org.conscrypt.Conscrypt;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -123,6 +124,13 @@ public final class PollBenchmarkServer {
     https.start();
     Server bare = bareServer(work, port + 2, first.etag());
     bare.start();
+    // The same server with Conscrypt (BoringSSL) doing the TLS.
+    EgoSecureHttpsServer conscrypt = EgoSecureHttpsServer.builder(policyServer)
+        .host("127.0.0.1").port(port + 4).limits(limits)
+        .tls(TlsConfig.pem(work.resolve("bench.crt"), work.resolve("bench.key"))
+            .withProvider(Conscrypt.newProvider()))
+        .build();
+    conscrypt.start();
     Files.write(work.resolve("poll.json"), bytes);
     Files.writeString(work.resolve("credential"), credential);
     Files.writeString(work.resolve("etag"), first.etag());

@@ -57,6 +57,17 @@ class TlsIT {
   }
 
   @Test
+  void conscryptCanDoTheTlsWithoutBeingRegisteredJvmWide() throws Exception {
+    java.security.Provider conscrypt = org.conscrypt.Conscrypt.newProvider();
+    try (HttpsFixture fx = new HttpsFixture(tls -> tls.withProvider(conscrypt), limits -> limits)) {
+      HttpResponse<String> response = fx.get("/health/live", null);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.sslSession().orElseThrow().getProtocol()).isEqualTo("TLSv1.3");
+      assertThat(java.security.Security.getProvider(conscrypt.getName())).isNull();
+    }
+  }
+
+  @Test
   void pemFilesAreAccepted() throws Exception {
     TestCertificates.Identity server = TestCertificates.selfSigned("localhost");
     Path crt = server.writePem(directory, "server");
