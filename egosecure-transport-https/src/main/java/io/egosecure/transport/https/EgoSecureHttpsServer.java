@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * try (EgoSecureHttpsServer https = EgoSecureHttpsServer.builder(policyServer)
  *     .tls(TlsConfig.pem(cert, key)).port(8443).build()) {
  *   https.start();
- *   System.out.println(https.uri());
+ *   log.info("serving at {}", https.uri());
  * }
  * }</pre>
  */
