@@ -138,6 +138,11 @@ final class FleetIndex implements ChangeFeed.Listener {
     return raced != null ? raced : entry;
   }
 
+  boolean isEnrolled(AgentIdentity identity) {
+    ConcurrentMap<AgentId, AgentEntry> fleet = agents.get(identity.tenantId());
+    return fleet != null && fleet.containsKey(identity.agentId());
+  }
+
   CompletableFuture<PollResult> poll(AgentIdentity identity, Optional<String> knownEtag, Duration wait) {
     Instant now = clock.instant();
     markSeen(identity, now);

@@ -249,6 +249,12 @@ public final class PolicyServer implements AutoCloseable {
     return index.authenticate(bearer);
   }
 
+  /** Whether the agent is still enrolled, from memory: for transports holding a socket open. */
+  public boolean isEnrolled(AgentIdentity agent) {
+    requireNonNull(agent, "agent == null");
+    return index.isEnrolled(agent);
+  }
+
   /**
    * Creates the first operator key of a new installation, unless a server-wide admin key exists.
    *

@@ -20,6 +20,7 @@ import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.util.component.Graceful;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
@@ -43,7 +44,7 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
 
   private final PolicyServer policyServer;
   private final TransportLimits limits;
-  private final PushHub pushHub = new PushHub();
+  private final PushHub pushHub;
   private final Transport transport;
   private final ApiHandler api;
   private final PolicyServerListener publishCounter;
@@ -52,6 +53,7 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
   private EgoSecureHandler(Builder builder, Server server) {
     this.policyServer = builder.policyServer;
     this.limits = builder.limits;
+    this.pushHub = new PushHub(policyServer::isEnrolled);
     this.transport = new Transport(policyServer, limits, builder.meterRegistry, builder.clock, pushHub);
     this.api = new ApiHandler(transport);
     this.publishCounter = new PolicyServerListener() {
@@ -85,7 +87,9 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
         }
       });
     });
-    upgrade.setHandler(api);
+    // Bodies are read on request threads: a sender slower than the minimum rate is cut off, so
+    // a few hundred trickling connections cannot hold every thread.
+    upgrade.setHandler(new MinimumDataRateHandler(api, limits.minRequestBytesPerSecond(), 0));
     setHandler(upgrade);
     server.setErrorHandler(new ProblemErrorHandler());
   }

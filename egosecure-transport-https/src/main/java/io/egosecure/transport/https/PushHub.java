@@ -11,11 +11,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.slf4j.Logger;
@@ -30,11 +30,18 @@ import org.slf4j.LoggerFactory;
 final class PushHub implements PolicyServerListener {
   private static final Logger log = LoggerFactory.getLogger(PushHub.class);
   static final int POLICY_VIOLATION = 1008;
+  static final int NORMAL = 1000;
   private static final int BATCH = 500;
 
-  private final ConcurrentMap<TenantId, Set<PushSocket>> byTenant = new ConcurrentHashMap<>();
+  private final ConcurrentMap<TenantId, ConcurrentMap<AgentId, PushSocket>> byTenant = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
+  private final Predicate<AgentIdentity> enrolled;
   private volatile Executor executor = Runnable::run;
+
+  /** @param enrolled whether an agent is still enrolled, checked when its socket opens */
+  PushHub(Predicate<AgentIdentity> enrolled) {
+    this.enrolled = enrolled;
+  }
 
   void executor(Executor executor) {
     this.executor = executor;
@@ -48,15 +55,37 @@ final class PushHub implements PolicyServerListener {
     return new PushSocket(agent, this::opened, this::closed);
   }
 
+  /**
+   * One socket per agent: a newer connection replaces the older one, so the sockets a node holds
+   * are bounded by the agents enrolled, not by how often one agent connects. An agent revoked
+   * between its upgrade and now is closed at once.
+   */
   private void opened(PushSocket socket) {
-    byTenant.computeIfAbsent(identity(socket).tenantId(), t -> ConcurrentHashMap.newKeySet()).add(socket);
+    AgentIdentity agent = identity(socket);
+    PushSocket previous = byTenant.computeIfAbsent(agent.tenantId(), t -> new ConcurrentHashMap<>())
+        .put(agent.agentId(), socket);
     open.incrementAndGet();
+    if (previous != null) {
+      open.decrementAndGet();
+      close(previous, NORMAL, "replaced by a newer connection");
+    }
+    if (!enrolled.test(agent)) {
+      close(socket, POLICY_VIOLATION, "credential revoked");
+    }
   }
 
   private void closed(PushSocket socket) {
-    Set<PushSocket> sockets = byTenant.get(identity(socket).tenantId());
-    if (sockets != null && sockets.remove(socket)) {
+    AgentIdentity agent = identity(socket);
+    ConcurrentMap<AgentId, PushSocket> sockets = byTenant.get(agent.tenantId());
+    if (sockets != null && sockets.remove(agent.agentId(), socket)) {
       open.decrementAndGet();
+    }
+  }
+
+  private static void close(PushSocket socket, int status, String reason) {
+    Session session = socket.getSession();
+    if (session != null && session.isOpen()) {
+      session.close(status, reason, Callback.NOOP);
     }
   }
 
@@ -66,13 +95,13 @@ final class PushHub implements PolicyServerListener {
 
   @Override
   public void revisionPublished(TenantId tenant, long revision) {
-    Set<PushSocket> sockets = byTenant.get(tenant);
+    ConcurrentMap<AgentId, PushSocket> sockets = byTenant.get(tenant);
     if (sockets == null || sockets.isEmpty()) {
       return;
     }
     String message = new String(Json.write(AgentMessages.Notification.policiesChanged(revision)), StandardCharsets.UTF_8);
     List<PushSocket> batch = new ArrayList<>(BATCH);
-    for (PushSocket socket : sockets) {
+    for (PushSocket socket : sockets.values()) {
       batch.add(socket);
       if (batch.size() == BATCH) {
         send(List.copyOf(batch), message);
@@ -98,21 +127,17 @@ final class PushHub implements PolicyServerListener {
 
   @Override
   public void agentRevoked(TenantId tenant, AgentId agent) {
-    Set<PushSocket> sockets = byTenant.get(tenant);
-    if (sockets == null) {
-      return;
-    }
-    for (PushSocket socket : sockets) {
-      if (identity(socket).agentId().equals(agent) && socket.getSession() != null) {
-        socket.getSession().close(POLICY_VIOLATION, "credential revoked", Callback.NOOP);
-      }
+    ConcurrentMap<AgentId, PushSocket> sockets = byTenant.get(tenant);
+    PushSocket socket = sockets == null ? null : sockets.get(agent);
+    if (socket != null) {
+      close(socket, POLICY_VIOLATION, "credential revoked");
     }
   }
 
   /** Pings every socket, keeping NAT bindings and proxies open and finding dead peers. */
   void pingAll() {
-    for (Set<PushSocket> sockets : byTenant.values()) {
-      for (PushSocket socket : sockets) {
+    for (ConcurrentMap<AgentId, PushSocket> sockets : byTenant.values()) {
+      for (PushSocket socket : sockets.values()) {
         Session session = socket.getSession();
         if (session != null && session.isOpen()) {
           session.sendPing(ByteBuffer.allocate(0), Callback.NOOP);

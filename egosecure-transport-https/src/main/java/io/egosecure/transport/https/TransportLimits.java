@@ -30,6 +30,8 @@ import java.time.Duration;
  * @param idleTimeout how long an idle connection stays open; longer than the usual poll interval
  *     plus jitter, so agents reuse their TLS connection (default 120 s)
  * @param pushPingInterval how often the server pings a push socket (default 30 s)
+ * @param minRequestBytesPerSecond the slowest a request body may arrive; a slower one fails, so
+ *     slow senders cannot hold request threads (default 1 KiB/s)
  */
 public record TransportLimits(
     long maxAdminBodyBytes,
@@ -42,7 +44,8 @@ public record TransportLimits(
     RateLimit adminRate,
     int maxRequestHeaderBytes,
     Duration idleTimeout,
-    Duration pushPingInterval) {
+    Duration pushPingInterval,
+    long minRequestBytesPerSecond) {
 
   /** PROTOCOL.md: {@code ?wait} is 0 to 60 seconds. */
   public static final Duration PROTOCOL_MAX_WAIT = Duration.ofSeconds(60);
@@ -73,6 +76,7 @@ public record TransportLimits(
     if (pushPingInterval.toSeconds() < 1) {
       throw new IllegalArgumentException("pushPingInterval cannot be less than 1 s, was " + pushPingInterval);
     }
+    positive(minRequestBytesPerSecond, "minRequestBytesPerSecond");
   }
 
   private static void positive(long value, String name) {
@@ -93,7 +97,8 @@ public record TransportLimits(
         new RateLimit(50, 200),
         8 << 10,
         Duration.ofSeconds(120),
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        1024);
   }
 
   public Builder toBuilder() {
@@ -113,6 +118,7 @@ public record TransportLimits(
     private int maxRequestHeaderBytes;
     private Duration idleTimeout;
     private Duration pushPingInterval;
+    private long minRequestBytesPerSecond;
 
     private Builder(TransportLimits from) {
       maxAdminBodyBytes = from.maxAdminBodyBytes;
@@ -126,6 +132,7 @@ public record TransportLimits(
       maxRequestHeaderBytes = from.maxRequestHeaderBytes;
       idleTimeout = from.idleTimeout;
       pushPingInterval = from.pushPingInterval;
+      minRequestBytesPerSecond = from.minRequestBytesPerSecond;
     }
 
     public Builder maxAdminBodyBytes(long value) {
@@ -183,11 +190,17 @@ public record TransportLimits(
       return this;
     }
 
+    public Builder minRequestBytesPerSecond(long value) {
+      minRequestBytesPerSecond = value;
+      return this;
+    }
+
     /** @throws IllegalArgumentException naming the limit that is out of range */
     public TransportLimits build() {
       return new TransportLimits(
           maxAdminBodyBytes, maxAgentBodyBytes, maxWait, maxParkedPolls, maxPushSockets,
-          enrollRate, agentRate, adminRate, maxRequestHeaderBytes, idleTimeout, pushPingInterval);
+          enrollRate, agentRate, adminRate, maxRequestHeaderBytes, idleTimeout, pushPingInterval,
+          minRequestBytesPerSecond);
     }
   }
 }

@@ -177,6 +177,37 @@ class AgentApiIT {
   }
 
   @Test
+  void aBodySentSlowerThanTheMinimumRateIsCutOff() throws Exception {
+    try (java.net.Socket plain = new java.net.Socket("127.0.0.1", fx.https.port());
+        javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) TestCertificates.clientContext(fx.serverIdentity, null)
+            .getSocketFactory().createSocket(plain, "localhost", fx.https.port(), true)) {
+      socket.setSoTimeout(30_000);
+      var out = socket.getOutputStream();
+      out.write(("POST /v1/agent/enroll HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 60000\r\n\r\n{").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      long start = System.nanoTime();
+      // Trickle a byte a second: 1 B/s against a minimum of 1 KiB/s.
+      String answer = "";
+      for (int i = 0; i < 20 && answer.isEmpty(); i++) {
+        try {
+          out.write('x');
+          out.flush();
+        } catch (java.io.IOException closed) {
+          break;
+        }
+        Thread.sleep(1000);
+        if (socket.getInputStream().available() > 0) {
+          answer = new String(socket.getInputStream().readNBytes(socket.getInputStream().available()),
+              java.nio.charset.StandardCharsets.ISO_8859_1);
+        }
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+      assertThat(answer).doesNotStartWith("HTTP/1.1 5");
+    }
+  }
+
+  @Test
   void anAgentBodyOverItsLimitIs413() throws Exception {
     String huge = "{\"token\":\"x\",\"name\":\"" + "a".repeat(70_000) + "\"}";
     HttpResponse<String> response = fx.post("/v1/agent/enroll", null, huge);

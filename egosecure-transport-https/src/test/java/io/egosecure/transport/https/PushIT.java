@@ -106,6 +106,20 @@ class PushIT {
     awaitSockets(0);
   }
 
+  @Test
+  void aNewerConnectionOfTheSameAgentReplacesTheOlder() throws Exception {
+    HttpsFixture.Story story = fx.story();
+    Client first = connect(story.agentCredential());
+    awaitSockets(1);
+
+    Client second = connect(story.agentCredential());
+
+    assertThat(first.closed.get(5, TimeUnit.SECONDS)).isEqualTo(PushHub.NORMAL);
+    assertThat(second.isOpen()).isTrue();
+    awaitSockets(1);
+    second.closeBlocking();
+  }
+
   private void awaitSockets(int count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (fx.https.handler().openPushSockets() != count && System.nanoTime() < deadline) {
