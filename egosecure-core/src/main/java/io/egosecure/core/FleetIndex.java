@@ -231,6 +231,30 @@ final class FleetIndex implements ChangeFeed.Listener {
 
   /** The current answer for an agent; fails if it was revoked. */
   private PollResult answer(AgentIdentity identity, Optional<String> knownEtag, Instant now) {
+    Current current = current(identity, now);
+    TenantState state = current.state();
+    if (knownEtag.isPresent() && knownEtag.get().equals(current.etag())) {
+      return new PollResult.NotModified(current.etag(), state.tenant().polling());
+    }
+    RevisionSnapshot snapshot = state.snapshot();
+    return new PollResult.Changed(
+        PolicySets.sign(
+            identity.tenantId(),
+            identity.agentId(),
+            snapshot.number(),
+            current.issuedAt(),
+            current.issuedAt().plus(validity),
+            snapshot.polling().interval(),
+            current.selection(),
+            state.signingKey()),
+        current.etag(),
+        state.tenant().polling());
+  }
+
+  /** What an agent's set is now: the one lookup behind every answer and every wake-up. */
+  private record Current(TenantState state, Instant issuedAt, CanonicalPolicies selection, String etag) {}
+
+  private Current current(AgentIdentity identity, Instant now) {
     TenantState state = tenants.get(identity.tenantId());
     ConcurrentMap<AgentId, AgentEntry> fleet = agents.get(identity.tenantId());
     AgentEntry entry = fleet == null ? null : fleet.get(identity.agentId());
@@ -239,23 +263,7 @@ final class FleetIndex implements ChangeFeed.Listener {
     }
     Instant issuedAt = issuedAt(state.snapshot(), now);
     CanonicalPolicies selection = state.selectionFor(entry.publishedGroups());
-    String etag = etag(state, issuedAt, selection);
-    if (knownEtag.isPresent() && knownEtag.get().equals(etag)) {
-      return new PollResult.NotModified(etag, state.tenant().polling());
-    }
-    RevisionSnapshot snapshot = state.snapshot();
-    return new PollResult.Changed(
-        PolicySets.sign(
-            identity.tenantId(),
-            identity.agentId(),
-            snapshot.number(),
-            issuedAt,
-            issuedAt.plus(validity),
-            snapshot.polling().interval(),
-            selection,
-            state.signingKey()),
-        etag,
-        state.tenant().polling());
+    return new Current(state, issuedAt, selection, etag(state, issuedAt, selection));
   }
 
   /**
@@ -312,7 +320,7 @@ final class FleetIndex implements ChangeFeed.Listener {
     for (Waiter waiter : tenantWaiters) {
       boolean changed;
       try {
-        changed = !waiter.knownEtag.equals(currentEtag(waiter.identity, now));
+        changed = !waiter.knownEtag.equals(current(waiter.identity, now).etag());
       } catch (UnauthenticatedException revoked) {
         changed = true;
       }
@@ -320,16 +328,6 @@ final class FleetIndex implements ChangeFeed.Listener {
         executor.execute(() -> complete(waiter));
       }
     }
-  }
-
-  private String currentEtag(AgentIdentity identity, Instant now) {
-    TenantState state = tenants.get(identity.tenantId());
-    ConcurrentMap<AgentId, AgentEntry> fleet = agents.get(identity.tenantId());
-    AgentEntry entry = fleet == null ? null : fleet.get(identity.agentId());
-    if (state == null || entry == null) {
-      throw new UnauthenticatedException("the agent credential is not valid");
-    }
-    return etag(state, issuedAt(state.snapshot(), now), state.selectionFor(entry.publishedGroups()));
   }
 
   // --- keeping fresh ---

@@ -56,6 +56,19 @@ public final class Pages {
     return new Page<>(page, Optional.empty());
   }
 
+  /**
+   * A page from {@code limit + 1} items read (a store asks its database for one more row than
+   * the page holds): the extra item only says that there is a next page.
+   */
+  public static <T> Page<T> fromExtraRow(
+      List<T> rows, int limit, Function<? super T, String> cursorKey) {
+    if (rows.size() <= limit) {
+      return new Page<>(rows, Optional.empty());
+    }
+    List<T> items = rows.subList(0, limit);
+    return new Page<>(items, Optional.of(encode(cursorKey.apply(items.get(limit - 1)))));
+  }
+
   /** The opaque cursor for a sort key; stores that page in SQL use it too. */
   public static String encode(String key) {
     return Base64.getUrlEncoder()

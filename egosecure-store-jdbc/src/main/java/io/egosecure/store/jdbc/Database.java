@@ -161,7 +161,8 @@ final class Database implements AutoCloseable {
     return message.contains("SQLITE_CONSTRAINT");
   }
 
-  private static String rootMessage(Throwable e) {
+  /** The innermost cause's message: what the driver actually said. */
+  static String rootMessage(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();

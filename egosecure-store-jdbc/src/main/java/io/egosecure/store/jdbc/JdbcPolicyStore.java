@@ -93,7 +93,7 @@ public final class JdbcPolicyStore implements PolicyStore {
       Connection reader = dataSource.getConnection();
       return new JdbcPolicyStore(Database.writerAndReader(SQLDialect.SQLITE, what, writer, reader));
     } catch (IOException | SQLException | FlywayException e) {
-      throw new StoreUnavailableException("cannot open " + what + ": " + rootMessage(e), e);
+      throw new StoreUnavailableException("cannot open " + what + ": " + Database.rootMessage(e), e);
     }
   }
 
@@ -117,7 +117,7 @@ public final class JdbcPolicyStore implements PolicyStore {
     try {
       Migrations.migrate(dataSource, null, what);
     } catch (FlywayException e) {
-      throw new StoreUnavailableException("cannot migrate " + what + ": " + rootMessage(e), e);
+      throw new StoreUnavailableException("cannot migrate " + what + ": " + Database.rootMessage(e), e);
     }
     return new JdbcPolicyStore(Database.pooled(SQLDialect.POSTGRES, what, dataSource, null));
   }
@@ -183,7 +183,7 @@ public final class JdbcPolicyStore implements PolicyStore {
     List<Tenant> rows = db.read("list tenants", dsl ->
         dsl.selectFrom(TENANTS).where(condition).orderBy(TENANTS.ID).limit(page.limit() + 1)
             .fetch(Rows::tenant));
-    return JdbcTenantTransaction.page(rows, page.limit(), t -> t.id().value());
+    return Pages.fromExtraRow(rows, page.limit(), t -> t.id().value());
   }
 
   @Override
@@ -237,7 +237,7 @@ public final class JdbcPolicyStore implements PolicyStore {
     List<AdminKey> rows = db.read("list admin keys", dsl ->
         dsl.selectFrom(ADMIN_KEYS).where(condition).orderBy(ADMIN_KEYS.ID).limit(page.limit() + 1)
             .fetch(Rows::adminKey));
-    return JdbcTenantTransaction.page(rows, page.limit(), k -> k.id().value());
+    return Pages.fromExtraRow(rows, page.limit(), k -> k.id().value());
   }
 
   @Override
@@ -282,7 +282,7 @@ public final class JdbcPolicyStore implements PolicyStore {
     var rows = db.read("read the server audit log", dsl ->
         dsl.selectFrom(SERVER_AUDIT).where(where).orderBy(SERVER_AUDIT.SEQ.desc())
             .limit(page.limit() + 1).fetch());
-    return JdbcTenantTransaction.page(List.copyOf(rows), page.limit(), r -> Long.toString(r.getSeq()))
+    return Pages.fromExtraRow(List.copyOf(rows), page.limit(), r -> Long.toString(r.getSeq()))
         .map(r -> Rows.audit(r.getOccurredAt(), r.getActor(), r.getActionName(), r.getTarget(),
             Optional.empty()));
   }
@@ -326,14 +326,6 @@ public final class JdbcPolicyStore implements PolicyStore {
   @Override
   public String toString() {
     return "JdbcPolicyStore[" + db.description() + "]";
-  }
-
-  static String rootMessage(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return String.valueOf(root.getMessage());
   }
 
   /**
@@ -478,7 +470,7 @@ public final class JdbcPolicyStore implements PolicyStore {
       try {
         pool = new HikariDataSource(config);
       } catch (RuntimeException e) {
-        throw new StoreUnavailableException("cannot connect to " + what + ": " + rootMessage(e), e);
+        throw new StoreUnavailableException("cannot connect to " + what + ": " + Database.rootMessage(e), e);
       }
       try {
         Migrations.migrate(pool, schema, what);
@@ -487,7 +479,7 @@ public final class JdbcPolicyStore implements PolicyStore {
         if (e instanceof EgoSecureException egoSecure) {
           throw egoSecure;
         }
-        throw new StoreUnavailableException("cannot migrate " + what + ": " + rootMessage(e), e);
+        throw new StoreUnavailableException("cannot migrate " + what + ": " + Database.rootMessage(e), e);
       }
       return new JdbcPolicyStore(Database.pooled(SQLDialect.POSTGRES, what, pool, pool));
     }

@@ -28,7 +28,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Param;
@@ -160,7 +159,7 @@ final class JdbcTenantTransaction implements TenantTransaction {
             .orderBy(REVISIONS.REVISION_NUMBER.desc())
             .limit(page.limit() + 1)
             .fetch(r -> new Revision(r.value1(), Instant.ofEpochMilli(r.value2()), r.value3(), r.value4()));
-    return page(rows, page.limit(), r -> Long.toString(r.number()));
+    return Pages.fromExtraRow(rows, page.limit(), r -> Long.toString(r.number()));
   }
 
   @Override
@@ -296,18 +295,9 @@ final class JdbcTenantTransaction implements TenantTransaction {
     }
     var rows = dsl().selectFrom(TENANT_AUDIT).where(where)
         .orderBy(TENANT_AUDIT.SEQ.desc()).limit(page.limit() + 1).fetch();
-    Page<Record> raw = page(List.copyOf(rows), page.limit(),
+    Page<Record> raw = Pages.fromExtraRow(List.copyOf(rows), page.limit(),
         r -> Long.toString(r.get(TENANT_AUDIT.SEQ)));
     return raw.map(r -> Rows.audit(r.get(TENANT_AUDIT.OCCURRED_AT), r.get(TENANT_AUDIT.ACTOR),
         r.get(TENANT_AUDIT.ACTION_NAME), r.get(TENANT_AUDIT.TARGET), Optional.of(tenantId)));
-  }
-
-  /** A page from {@code limit + 1} rows read: the extra row only says there is a next page. */
-  static <T> Page<T> page(List<T> rows, int limit, Function<T, String> cursorKey) {
-    if (rows.size() <= limit) {
-      return new Page<>(rows, Optional.empty());
-    }
-    List<T> items = rows.subList(0, limit);
-    return new Page<>(items, Optional.of(Pages.encode(cursorKey.apply(items.get(limit - 1)))));
   }
 }

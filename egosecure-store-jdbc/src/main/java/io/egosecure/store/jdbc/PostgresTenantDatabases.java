@@ -69,7 +69,7 @@ final class PostgresTenantDatabases implements TenantDatabases {
           && d.sqlState() != null && d.sqlState().equals("42P04")) {
         throw new IllegalStateException(operation + ": it exists", e);
       }
-      throw new StoreUnavailableException(operation + " failed: " + JdbcPolicyStore.rootMessage(e), e);
+      throw new StoreUnavailableException(operation + " failed: " + Database.rootMessage(e), e);
     }
   }
 
