@@ -1,0 +1,899 @@
+package io.egosecure.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.egosecure.agent.PolicyAgentException.Kind;
+import io.egosecure.agent.StateDirectory.Identity;
+import io.egosecure.agent.StateDirectory.StoredPolicySet;
+import io.egosecure.agent.Verifier.Accepted;
+import io.egosecure.agent.Verifier.Baseline;
+import io.egosecure.agent.Verifier.Rejected;
+import io.egosecure.agent.Verifier.Verified;
+import io.egosecure.core.ValidationException;
+import io.egosecure.core.model.AgentId;
+import io.egosecure.core.model.AgentState;
+import io.egosecure.core.model.AgentStatus;
+import io.egosecure.core.model.PolicySet;
+import io.egosecure.core.model.PublicSigningKey;
+import io.egosecure.core.model.TenantId;
+import io.egosecure.core.wire.AgentMessages;
+import io.egosecure.core.wire.AgentMessages.EnrollResponse;
+import io.egosecure.core.wire.AgentMessages.SigningKeyInfo;
+import io.egosecure.core.wire.Json;
+import java.net.Proxy;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.java_websocket.framing.CloseFrame;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent at work. Everything here runs on one serial executor — the applier, the listener,
+ * every state change — so nothing needs a lock and the applier never runs concurrently with
+ * itself. HTTP is asynchronous on that same executor: a long poll holds no thread.
+ */
+final class AgentEngine {
+  private static final Logger log = LoggerFactory.getLogger(PolicyAgent.class);
+  static final String POLL_INTERVAL_HEADER = "EgoSecure-Poll-Interval";
+  static final String POLL_JITTER_HEADER = "EgoSecure-Poll-Jitter-Percent";
+  private static final Duration MAX_LONG_POLL = Duration.ofSeconds(60);
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
+  private static final Duration MAX_INTERVAL = Duration.ofDays(1);
+  private static final Duration PUSH_CLOSE_GRACE = Duration.ofSeconds(1);
+
+  private enum Phase { STARTING, ENROLLING, POLLING, STOPPED, CLOSED }
+
+  private final AgentSettings settings;
+  private final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
+  private final SerialExecutor serial;
+  private final HttpClient http;
+  private final Backoff backoff;
+
+  // Confined to the serial executor.
+  private Phase phase = Phase.STARTING;
+  private StateDirectory state;
+  private Identity identity;
+  private Verifier verifier;
+  private Verified inForce;
+  private boolean enforcing;
+  private String etag;
+  private Duration pollInterval;
+  private int jitterPercent;
+  private int serverIndex;
+  private int failures;
+  private boolean ready;
+  private ScheduledFuture<?> nextPoll;
+  private boolean pollInFlight;
+  private boolean pollRequested;
+  private ScheduledFuture<?> staleCheck;
+  private boolean staleReported;
+  private AgentMessages.StatusReport pendingReport;
+  private AgentMessages.StatusReport lastReported;
+  private boolean reportInFlight;
+  private PushConnection push;
+  private boolean pushEverOpened;
+  private int pushFailures;
+  private ScheduledFuture<?> pushTimer;
+
+  private volatile PolicySet current;
+
+  AgentEngine(AgentSettings settings, ScheduledExecutorService scheduler, boolean ownsScheduler) {
+    this.settings = settings;
+    this.scheduler = scheduler;
+    this.ownsScheduler = ownsScheduler;
+    this.serial = new SerialExecutor(scheduler);
+    this.backoff = new Backoff(settings.initialBackoff(), settings.maxBackoff(), settings.random());
+    this.pollInterval = settings.defaultPollInterval();
+    this.http = HttpClient.newBuilder()
+        .sslContext(settings.tls())
+        .sslParameters(Tls.parameters(settings.tls()))
+        .proxy(settings.proxySelector())
+        .connectTimeout(settings.connectTimeout())
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .version(HttpClient.Version.HTTP_1_1)
+        .executor(serial)
+        .build();
+  }
+
+  Optional<PolicySet> current() {
+    return Optional.ofNullable(current);
+  }
+
+  void start() {
+    serial.execute(this::boot);
+  }
+
+  void pollNow() {
+    serial.execute(this::poll);
+  }
+
+  /** Stops within about {@code timeout}: no task, socket or thread of the agent's survives. */
+  void close(Duration timeout) {
+    CountDownLatch stopped = new CountDownLatch(1);
+    serial.execute(() -> {
+      try {
+        shutDown();
+      } finally {
+        stopped.countDown();
+      }
+    });
+    try {
+      if (!stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("the agent did not stop within {} (a PolicyApplier still running?); interrupting it", timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    serial.close();
+    if (ownsScheduler) {
+      scheduler.shutdownNow();
+      try {
+        scheduler.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    // Java 21 can close an HttpClient; on 17 its selector thread ends once the client is unreachable.
+    if (http instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        log.debug("closing the HTTP client: {}", e.toString());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- start
+
+  private void boot() {
+    try {
+      state = StateDirectory.open(settings.stateDirectory());
+    } catch (PolicyAgentException e) {
+      stop(e);
+      return;
+    }
+    identity = readIdentity().orElse(null);
+    if (identity != null) {
+      verifier = verifierFor(identity);
+      if (verifier == null) {
+        identity = null;
+      }
+    }
+    if (identity == null) {
+      if (settings.enrollmentToken() == null) {
+        stop(new PolicyAgentException(Kind.NOT_ENROLLED, "no credential in " + state.path()
+            + " and no enrollment token to get one"));
+        return;
+      }
+      phase = Phase.ENROLLING;
+      enroll();
+      return;
+    }
+    enforceLastKnownGood();
+    phase = Phase.POLLING;
+    // Enforcing already: spread the fleet's first polls over the jitter window (a restarted
+    // office should not poll in one second). With nothing in force, ask at once.
+    Duration delay = enforcing ? fraction(pollInterval, settings.random().nextDouble() * jitterPercent / 100.0)
+        : Duration.ZERO;
+    schedulePoll(delay);
+  }
+
+  private Optional<Identity> readIdentity() {
+    try {
+      return state.readIdentity();
+    } catch (PolicyAgentException e) {
+      report(e);
+      forget(StateDirectory.IDENTITY);
+      forget(StateDirectory.POLICY_SET);
+      return Optional.empty();
+    }
+  }
+
+  private Verifier verifierFor(Identity identity) {
+    try {
+      List<PublicSigningKey> keys = new ArrayList<>();
+      KeyFactory factory = KeyFactory.getInstance(PublicSigningKey.ALGORITHM);
+      for (SigningKeyInfo key : identity.signingKeys()) {
+        if (!PublicSigningKey.ALGORITHM.equals(key.algorithm())) {
+          continue; // a later algorithm this agent does not know; sets signed with it are unknown-key
+        }
+        keys.add(new PublicSigningKey(key.keyId(),
+            factory.generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(key.publicKey())))));
+      }
+      return new Verifier(keys, TenantId.of(identity.tenantId()), AgentId.of(identity.agentId()),
+          settings.clockSkew());
+    } catch (GeneralSecurityException | IllegalArgumentException | ValidationException e) {
+      report(new PolicyAgentException(Kind.STATE_CORRUPT,
+          "the saved identity holds an unusable signing key or id (" + e.getMessage() + "); enrolling again", e));
+      forget(StateDirectory.IDENTITY);
+      forget(StateDirectory.POLICY_SET);
+      return null;
+    }
+  }
+
+  /** Puts the saved set back in force before any network call: a restart while the server is down still enforces. */
+  private void enforceLastKnownGood() {
+    Optional<StoredPolicySet> stored;
+    try {
+      stored = state.readPolicySet();
+    } catch (PolicyAgentException e) {
+      report(e);
+      forget(StateDirectory.POLICY_SET);
+      return;
+    }
+    if (stored.isEmpty()) {
+      return;
+    }
+    Verifier.Verdict verdict = verifier.reload(stored.get().policySet().getBytes(StandardCharsets.UTF_8));
+    if (verdict instanceof Rejected rejected) {
+      report(new PolicyAgentException(Kind.STATE_CORRUPT, state.path().resolve(StateDirectory.POLICY_SET)
+          + " does not verify (" + rejected.rejection().message() + "); treating it as absent"));
+      forget(StateDirectory.POLICY_SET);
+      return;
+    }
+    Verified verified = ((Accepted) verdict).verified();
+    inForce = verified;
+    pollInterval = clamp(verified.set().pollInterval());
+    jitterPercent = settings.defaultJitterPercent();
+    PolicySet set = verified.set();
+    if (expired(set) && settings.lockDown() != null) {
+      staleNow(set);
+      return;
+    }
+    ApplyResult result = apply(set);
+    if (result.succeeded()) {
+      enforcing = true;
+      etag = stored.get().etag();
+      current = set;
+      notifyListener(listener -> listener.applied(set));
+    } else {
+      rejected(new Rejection(Rejection.Reason.APPLY_FAILED, OptionalLong.of(set.revision()), result.message()));
+    }
+    scheduleStaleCheck();
+  }
+
+  // ---------------------------------------------------------------- enrollment
+
+  private void enroll() {
+    if (phase != Phase.ENROLLING) {
+      return;
+    }
+    AgentMessages.EnrollRequest body = new AgentMessages.EnrollRequest(
+        settings.enrollmentToken(), settings.agentName(), settings.labels());
+    HttpRequest request = HttpRequest.newBuilder(server().resolve("v1/agent/enroll"))
+        .timeout(REQUEST_TIMEOUT)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(Json.write(body)))
+        .build();
+    send(request, this::enrolled);
+  }
+
+  private void enrolled(HttpResponse<byte[]> response, Throwable failure) {
+    if (phase != Phase.ENROLLING) {
+      return;
+    }
+    if (failure != null) {
+      schedule(this::enroll, retryDelay(unavailable("enrolling at " + server(), failure), true, Duration.ZERO));
+      return;
+    }
+    int status = response.statusCode();
+    if (status == 201) {
+      EnrollResponse answer;
+      try {
+        answer = Json.read(response.body(), EnrollResponse.class, Json.Strictness.IGNORE_UNKNOWN_FIELDS);
+      } catch (ValidationException e) {
+        schedule(this::enroll, retryDelay(new PolicyAgentException(Kind.UNEXPECTED_RESPONSE,
+            "the enrollment answer is unusable: " + e.getMessage(), e), false, Duration.ZERO));
+        return;
+      }
+      Identity enrolled = new Identity(answer.agentId(), answer.tenantId(), answer.credential(), answer.signingKeys());
+      Verifier candidate = verifierFor(enrolled);
+      if (candidate == null) {
+        stop(new PolicyAgentException(Kind.UNEXPECTED_RESPONSE, "the server sent unusable signing keys"));
+        return;
+      }
+      try {
+        state.writeIdentity(enrolled);
+      } catch (PolicyAgentException e) {
+        // Without a saved credential a restart would need a new token: stop rather than run on borrowed time.
+        stop(e);
+        return;
+      }
+      identity = enrolled;
+      verifier = candidate;
+      failures = 0;
+      pollInterval = clamp(Duration.ofSeconds(answer.pollIntervalSeconds()));
+      jitterPercent = clampJitter(answer.pollJitterPercent());
+      log.info("enrolled as agent {} of tenant {}", answer.agentId(), answer.tenantId());
+      notifyListener(listener -> listener.enrolled(AgentId.of(answer.agentId()), TenantId.of(answer.tenantId())));
+      phase = Phase.POLLING;
+      poll();
+    } else if (status == 401 || status == 400) {
+      stop(new PolicyAgentException(Kind.ENROLLMENT_REFUSED, "the server refused the enrollment: "
+          + describe(response)));
+    } else {
+      schedule(this::enroll, retryDelay(problem(response), status >= 500, retryAfter(response)));
+    }
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  private void poll() {
+    if (phase != Phase.POLLING) {
+      return;
+    }
+    if (pollInFlight) {
+      pollRequested = true;
+      return;
+    }
+    cancel(nextPoll);
+    Duration wait = settings.longPoll() ? min(pollInterval, MAX_LONG_POLL) : Duration.ZERO;
+    String query = wait.isZero() ? "" : "?wait=" + wait.toSeconds();
+    HttpRequest.Builder request = HttpRequest.newBuilder(server().resolve("v1/agent/policies" + query))
+        .timeout(REQUEST_TIMEOUT.plus(wait))
+        .header("Authorization", "Bearer " + identity.credential())
+        .header("Accept", "application/json")
+        .GET();
+    if (enforcing && etag != null && !etag.isEmpty()) {
+      // Only the ETag of a set that is in force: a failed one must come again (opa#2220).
+      request.header("If-None-Match", etag);
+    }
+    pollInFlight = true;
+    long started = System.nanoTime();
+    send(request.build(), (response, failure) -> polled(response, failure, started));
+  }
+
+  private void polled(HttpResponse<byte[]> response, Throwable failure, long started) {
+    pollInFlight = false;
+    if (phase != Phase.POLLING) {
+      return;
+    }
+    if (failure != null) {
+      schedulePoll(retryDelay(unavailable("polling " + server(), failure), true, Duration.ZERO));
+      return;
+    }
+    int status = response.statusCode();
+    if (status == 200 || status == 304) {
+      pollingSettings(response);
+      inStep();
+      if (status == 200) {
+        received(response.body(), response.headers().firstValue("ETag").orElse(""));
+      }
+      flushReport();
+      startPush();
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      schedulePoll(pollRequested ? Duration.ZERO : max(Duration.ZERO, jittered(pollInterval).minus(took)));
+      pollRequested = false;
+    } else if (status == 401) {
+      revoked();
+    } else {
+      schedulePoll(retryDelay(problem(response), status >= 500, retryAfter(response)));
+    }
+  }
+
+  private void received(byte[] body, String receivedEtag) {
+    Optional<Baseline> baseline = Optional.ofNullable(inForce).map(Baseline::of);
+    Verifier.Verdict verdict = verifier.verify(body, baseline, settings.clock().instant());
+    if (verdict instanceof Rejected rejected) {
+      rejected(rejected.rejection());
+      return;
+    }
+    Verified verified = ((Accepted) verdict).verified();
+    PolicySet set = verified.set();
+    boolean apply = verified.kind() == Verifier.Kind.NEW || !enforcing;
+    if (apply) {
+      ApplyResult result = apply(set);
+      if (!result.succeeded()) {
+        rejected(new Rejection(Rejection.Reason.APPLY_FAILED, OptionalLong.of(set.revision()), result.message()));
+        return;
+      }
+    }
+    try {
+      state.writePolicySet(new StoredPolicySet(receivedEtag, new String(body, StandardCharsets.UTF_8)));
+    } catch (PolicyAgentException e) {
+      // In force, but a restart would come back with the older set: say so, and carry on.
+      report(e);
+    }
+    inForce = verified;
+    enforcing = true;
+    etag = receivedEtag;
+    current = set;
+    staleReported = false;
+    scheduleStaleCheck();
+    if (apply) {
+      log.info("applied revision {} ({} policies)", set.revision(), set.policies().size());
+      notifyListener(listener -> listener.applied(set));
+      queueReport(new AgentMessages.StatusReport(set.revision(), AgentState.APPLIED, ""));
+    }
+  }
+
+  private void rejected(Rejection rejection) {
+    log.warn("rejected a policy set: {}", rejection.message());
+    notifyListener(listener -> listener.rejected(rejection));
+    long revision = rejection.revision().orElse(inForce == null ? 0 : inForce.set().revision());
+    queueReport(new AgentMessages.StatusReport(revision, AgentState.FAILED, rejection.message()));
+  }
+
+  private void pollingSettings(HttpResponse<byte[]> response) {
+    // The headers win over the set's own field: the tenant may have changed them since it was signed.
+    response.headers().firstValue(POLL_INTERVAL_HEADER).flatMap(AgentEngine::parseLong)
+        .ifPresent(seconds -> pollInterval = clamp(Duration.ofSeconds(seconds)));
+    response.headers().firstValue(POLL_JITTER_HEADER).flatMap(AgentEngine::parseLong)
+        .ifPresent(percent -> jitterPercent = clampJitter(percent));
+  }
+
+  private void inStep() {
+    failures = 0;
+    if (!ready) {
+      ready = true;
+      notifyListener(PolicyAgentListener::ready);
+    }
+  }
+
+  private void schedulePoll(Duration delay) {
+    cancel(nextPoll);
+    nextPoll = schedule(this::poll, delay);
+  }
+
+  /** The interval moved by up to ± the jitter percent, uniformly. */
+  private Duration jittered(Duration interval) {
+    double spread = jitterPercent / 100.0;
+    return fraction(interval, 1 + spread * (2 * settings.random().nextDouble() - 1));
+  }
+
+  private void revoked() {
+    log.warn("the server refused this agent's credential: revoked; enforcing the last-known-good set");
+    phase = Phase.STOPPED;
+    cancel(nextPoll);
+    stopPush();
+    notifyListener(PolicyAgentListener::revoked);
+  }
+
+  // ---------------------------------------------------------------- expiry
+
+  private boolean expired(PolicySet set) {
+    return settings.clock().instant().isAfter(set.expiresAt().plus(settings.clockSkew()));
+  }
+
+  private void scheduleStaleCheck() {
+    cancel(staleCheck);
+    if (inForce == null || staleReported) {
+      return;
+    }
+    Instant due = inForce.set().expiresAt().plus(settings.clockSkew());
+    Duration delay = max(Duration.ZERO, Duration.between(settings.clock().instant(), due)).plusMillis(1);
+    staleCheck = schedule(this::checkStale, delay);
+  }
+
+  private void checkStale() {
+    if (inForce == null || staleReported || phase == Phase.CLOSED) {
+      return;
+    }
+    if (expired(inForce.set())) {
+      staleNow(inForce.set());
+    } else {
+      scheduleStaleCheck();
+    }
+  }
+
+  private void staleNow(PolicySet set) {
+    staleReported = true;
+    Consumer<PolicySet> lockDown = settings.lockDown();
+    if (lockDown != null) {
+      // Fail closed: the expired set is no longer in force; the next good set is applied in full.
+      log.warn("revision {} expired at {}: failing closed", set.revision(), set.expiresAt());
+      enforcing = false;
+      current = null;
+      try {
+        lockDown.accept(set);
+      } catch (RuntimeException e) {
+        log.error("the fail-closed handler threw", e);
+      }
+    } else {
+      log.warn("revision {} expired at {} and no fresher set could be fetched; still enforcing it",
+          set.revision(), set.expiresAt());
+    }
+    notifyListener(listener -> listener.stale(set));
+  }
+
+  // ---------------------------------------------------------------- status reports
+
+  private void queueReport(AgentMessages.StatusReport report) {
+    if (report.equals(lastReported) || report.equals(pendingReport)) {
+      return; // the same rejection at every poll is said once
+    }
+    pendingReport = report;
+    flushReport();
+  }
+
+  private void flushReport() {
+    if (pendingReport == null || reportInFlight || phase != Phase.POLLING) {
+      return;
+    }
+    AgentMessages.StatusReport report = pendingReport;
+    HttpRequest request = HttpRequest.newBuilder(server().resolve("v1/agent/status"))
+        .timeout(REQUEST_TIMEOUT)
+        .header("Authorization", "Bearer " + identity.credential())
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(Json.write(report)))
+        .build();
+    reportInFlight = true;
+    send(request, (response, failure) -> {
+      reportInFlight = false;
+      if (phase != Phase.POLLING) {
+        return;
+      }
+      if (failure == null && response.statusCode() == 204) {
+        lastReported = report;
+        if (report.equals(pendingReport)) {
+          pendingReport = null;
+        }
+        flushReport();
+      } else if (failure == null && response.statusCode() == 401) {
+        revoked();
+      } else {
+        // Kept; the next successful poll sends it again.
+        log.debug("status report not delivered: {}", failure != null ? failure.toString() : describe(response));
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- push
+
+  private void startPush() {
+    if (!settings.push() || push != null || pushTimer != null || phase != Phase.POLLING) {
+      return;
+    }
+    URI base = server();
+    URI uri = URI.create(("https".equals(base.getScheme()) ? "wss" : "ws") + base.toString()
+        .substring(base.getScheme().length())).resolve("v1/agent/notifications");
+    Proxy proxy = settings.proxySelector().select(base).stream()
+        .filter(candidate -> candidate.type() == Proxy.Type.HTTP).findFirst().orElse(null);
+    PushConnection[] holder = new PushConnection[1];
+    holder[0] = new PushConnection(uri, identity.credential(), settings.tls(), proxy, settings.clock(),
+        () -> serial.execute(() -> pushOpened(holder[0])),
+        revision -> serial.execute(() -> pushed(revision)),
+        code -> serial.execute(() -> pushClosed(holder[0], code)));
+    push = holder[0];
+    push.connect();
+  }
+
+  private void pushOpened(PushConnection connection) {
+    if (connection != push) {
+      return;
+    }
+    pushFailures = 0;
+    pushTimer = schedule(this::watchPush, settings.pushSilenceTimeout().dividedBy(3));
+    if (pushEverOpened) {
+      poll(); // a change may have come and gone while the socket was down
+    }
+    pushEverOpened = true;
+  }
+
+  private void pushed(long revision) {
+    if (enforcing && inForce != null && revision <= inForce.set().revision()) {
+      return; // this agent has that revision already
+    }
+    poll();
+  }
+
+  private void pushClosed(PushConnection connection, int code) {
+    if (connection != push) {
+      return;
+    }
+    push = null;
+    cancel(pushTimer);
+    pushTimer = null;
+    if (phase != Phase.POLLING) {
+      return;
+    }
+    pushFailures++;
+    Duration delay = max(backoff.delay(pushFailures), MIN_INTERVAL);
+    log.debug("push socket closed ({}); reconnecting in {}", code, delay);
+    pushTimer = schedule(() -> {
+      pushTimer = null;
+      startPush();
+    }, delay);
+  }
+
+  /** The server pings every half minute or so: a socket silent for longer is dead, whatever TCP thinks. */
+  private void watchPush() {
+    PushConnection connection = push;
+    if (connection == null) {
+      return;
+    }
+    Duration silent = Duration.between(connection.lastHeard(), settings.clock().instant());
+    if (silent.compareTo(settings.pushSilenceTimeout()) > 0) {
+      log.debug("push socket silent for {}; dropping it", silent);
+      connection.closeConnection(CloseFrame.ABNORMAL_CLOSE, "silent for " + silent);
+      return;
+    }
+    pushTimer = schedule(this::watchPush, settings.pushSilenceTimeout().dividedBy(3));
+  }
+
+  private void stopPush() {
+    cancel(pushTimer);
+    pushTimer = null;
+    PushConnection connection = push;
+    push = null;
+    if (connection != null) {
+      connection.close(CloseFrame.GOING_AWAY, "agent stopping");
+      // The close handshake runs on the socket's own threads; give it a moment, then cut it.
+      scheduler.schedule(() -> {
+        if (!connection.isClosed()) {
+          connection.closeConnection(CloseFrame.GOING_AWAY, "agent stopping");
+        }
+      }, PUSH_CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  // ---------------------------------------------------------------- failures
+
+  /**
+   * How long to wait before trying again: full-jitter backoff, or the server's Retry-After if
+   * longer. A failure of the server itself (unreachable, 5xx) moves to the next server URI first.
+   */
+  private Duration retryDelay(PolicyAgentException problem, boolean failOver, Duration retryAfter) {
+    failures++;
+    if (failOver && settings.servers().size() > 1) {
+      serverIndex = (serverIndex + 1) % settings.servers().size();
+    }
+    Duration delay = max(backoff.delay(failures), retryAfter);
+    log.debug("{}; retrying in {}", problem.getMessage(), delay);
+    report(problem);
+    return delay;
+  }
+
+  private void stop(PolicyAgentException problem) {
+    log.error("the agent stopped: {}", problem.getMessage());
+    phase = Phase.STOPPED;
+    cancel(nextPoll);
+    stopPush();
+    report(problem);
+  }
+
+  private void shutDown() {
+    phase = Phase.CLOSED;
+    cancel(nextPoll);
+    cancel(staleCheck);
+    cancel(pushTimer);
+    if (push != null) {
+      PushConnection connection = push;
+      push = null;
+      cancel(pushTimer);
+      connection.close(CloseFrame.GOING_AWAY, "agent closing");
+      try {
+        // Bounded: a server that does not answer the close frame gets its socket cut.
+        if (!connection.awaitClosed(PUSH_CLOSE_GRACE)) {
+          connection.closeConnection(CloseFrame.GOING_AWAY, "agent closing");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (state != null) {
+      state.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private URI server() {
+    return settings.servers().get(serverIndex);
+  }
+
+  private void send(HttpRequest request, ResponseHandler handler) {
+    CompletableFuture<HttpResponse<byte[]>> answer;
+    try {
+      answer = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+    } catch (RuntimeException e) {
+      serial.execute(() -> handler.handle(null, e));
+      return;
+    }
+    answer.whenCompleteAsync((response, failure) -> {
+      try {
+        handler.handle(response, failure);
+      } catch (RuntimeException e) {
+        log.error("internal error handling {} {}", request.method(), request.uri().getPath(), e);
+      }
+    }, serial);
+  }
+
+  @FunctionalInterface
+  private interface ResponseHandler {
+    void handle(HttpResponse<byte[]> response, Throwable failure);
+  }
+
+  private ApplyResult apply(PolicySet set) {
+    try {
+      ApplyResult result = settings.applier().apply(set);
+      return result != null ? result : ApplyResult.failure("the PolicyApplier returned null");
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
+      log.warn("the PolicyApplier threw on revision {}", set.revision(), e);
+      return ApplyResult.failure("the PolicyApplier threw " + e);
+    }
+  }
+
+  private void notifyListener(Consumer<PolicyAgentListener> event) {
+    try {
+      event.accept(settings.listener());
+    } catch (RuntimeException e) {
+      log.warn("a PolicyAgentListener threw", e);
+    }
+  }
+
+  private void report(PolicyAgentException problem) {
+    notifyListener(listener -> listener.error(problem));
+  }
+
+  private void forget(String file) {
+    try {
+      state.delete(file);
+    } catch (PolicyAgentException e) {
+      report(e);
+    }
+  }
+
+  private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+    return scheduler.schedule(() -> serial.execute(task), Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+  }
+
+  private static void cancel(ScheduledFuture<?> future) {
+    if (future != null) {
+      future.cancel(false);
+    }
+  }
+
+  private static PolicyAgentException unavailable(String what, Throwable failure) {
+    Throwable cause = failure.getCause() != null && failure instanceof java.util.concurrent.CompletionException
+        ? failure.getCause() : failure;
+    return new PolicyAgentException(Kind.SERVER_UNAVAILABLE, what + " failed: " + cause, cause);
+  }
+
+  private static PolicyAgentException problem(HttpResponse<byte[]> response) {
+    Kind kind = response.statusCode() >= 500 || response.statusCode() == 429
+        ? Kind.SERVER_UNAVAILABLE : Kind.UNEXPECTED_RESPONSE;
+    return new PolicyAgentException(kind, response.request().method() + " " + response.uri().getPath()
+        + " answered " + describe(response));
+  }
+
+  /** {@code 503 Service Unavailable: this node holds 10000 long polls} from a problem+json body. */
+  static String describe(HttpResponse<byte[]> response) {
+    String description = Integer.toString(response.statusCode());
+    try {
+      JsonNode problem = Json.readTree(response.body());
+      String title = problem.path("title").asText("");
+      String detail = problem.path("detail").asText("");
+      description += title.isEmpty() ? "" : " " + title;
+      description += detail.isEmpty() ? "" : ": " + detail;
+    } catch (ValidationException | NullPointerException e) {
+      // Not problem+json; the status says enough.
+    }
+    return description;
+  }
+
+  private static Duration retryAfter(HttpResponse<byte[]> response) {
+    return response.headers().firstValue("Retry-After").flatMap(AgentEngine::parseLong)
+        .filter(seconds -> seconds >= 0)
+        .map(seconds -> Duration.ofSeconds(Math.min(seconds, MAX_INTERVAL.toSeconds())))
+        .orElse(Duration.ZERO);
+  }
+
+  private static Optional<Long> parseLong(String value) {
+    try {
+      return Optional.of(Long.parseLong(value.strip()));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static Duration clamp(Duration interval) {
+    return max(MIN_INTERVAL, min(interval, MAX_INTERVAL));
+  }
+
+  private static int clampJitter(long percent) {
+    return (int) Math.max(0, Math.min(percent, 50));
+  }
+
+  private static Duration fraction(Duration duration, double factor) {
+    return Duration.ofNanos((long) (duration.toNanos() * factor));
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  /**
+   * Runs tasks one at a time, in order, on whatever executor it is given: the agent's own thread,
+   * or a scheduler an application shares with it. Tasks after {@link #close()} are dropped.
+   */
+  static final class SerialExecutor implements Executor {
+    private final Executor base;
+    private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+    private boolean running;
+    private boolean closed;
+
+    SerialExecutor(Executor base) {
+      this.base = base;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        tasks.add(task);
+        if (running) {
+          return;
+        }
+        running = true;
+      }
+      try {
+        base.execute(this::drain);
+      } catch (RuntimeException e) {
+        synchronized (this) {
+          running = false;
+          tasks.clear();
+        }
+      }
+    }
+
+    private void drain() {
+      while (true) {
+        Runnable task;
+        synchronized (this) {
+          task = closed ? null : tasks.poll();
+          if (task == null) {
+            running = false;
+            return;
+          }
+        }
+        try {
+          task.run();
+        } catch (VirtualMachineError e) {
+          synchronized (this) {
+            running = false;
+          }
+          throw e;
+        } catch (Throwable e) {
+          log.error("internal error in the agent", e);
+        }
+      }
+    }
+
+    synchronized void close() {
+      closed = true;
+      tasks.clear();
+    }
+  }
+}
