@@ -255,8 +255,10 @@ final class AgentEngine {
     }
     Verified verified = ((Accepted) verdict).verified();
     inForce = verified;
-    pollInterval = clamp(verified.set().pollInterval());
-    jitterPercent = settings.defaultJitterPercent();
+    pollInterval = clamp(Optional.ofNullable(stored.get().pollIntervalSeconds()).map(Duration::ofSeconds)
+        .orElse(verified.set().pollInterval()));
+    jitterPercent = clampJitter(Optional.ofNullable(stored.get().pollJitterPercent())
+        .orElse(settings.defaultJitterPercent()));
     PolicySet set = verified.set();
     if (expired(set) && settings.lockDown() != null) {
       staleNow(set);
@@ -363,10 +365,19 @@ final class AgentEngine {
     }
     pollInFlight = true;
     long started = System.nanoTime();
-    send(request.build(), (response, failure) -> polled(response, failure, started));
+    send(request.build(), (response, failure) -> polled(response, failure, started, wait));
   }
 
-  private void polled(HttpResponse<byte[]> response, Throwable failure, long started) {
+  /**
+   * Whether to park the next long poll at once: after a change (the next one parks), or after a
+   * wait the server really held. A server that answers at once (no long polls, or a low cap)
+   * is polled at the interval instead, never in a tight loop.
+   */
+  private static boolean heldLongPoll(int status, Duration took, Duration wait) {
+    return !wait.isZero() && (status == 200 || took.compareTo(wait.dividedBy(2)) >= 0);
+  }
+
+  private void polled(HttpResponse<byte[]> response, Throwable failure, long started, Duration wait) {
     pollInFlight = false;
     if (phase != Phase.POLLING) {
       return;
@@ -385,7 +396,8 @@ final class AgentEngine {
       flushReport();
       startPush();
       Duration took = Duration.ofNanos(System.nanoTime() - started);
-      schedulePoll(pollRequested ? Duration.ZERO : max(Duration.ZERO, jittered(pollInterval).minus(took)));
+      schedulePoll(pollRequested || heldLongPoll(status, took, wait)
+          ? Duration.ZERO : max(Duration.ZERO, jittered(pollInterval).minus(took)));
       pollRequested = false;
     } else if (status == 401) {
       revoked();
@@ -412,7 +424,8 @@ final class AgentEngine {
       }
     }
     try {
-      state.writePolicySet(new StoredPolicySet(receivedEtag, new String(body, StandardCharsets.UTF_8)));
+      state.writePolicySet(new StoredPolicySet(receivedEtag, new String(body, StandardCharsets.UTF_8),
+          pollInterval.toSeconds(), jitterPercent));
     } catch (PolicyAgentException e) {
       // In force, but a restart would come back with the older set: say so, and carry on.
       report(e);

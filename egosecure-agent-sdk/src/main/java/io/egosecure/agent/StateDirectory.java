@@ -53,10 +53,14 @@ final class StateDirectory implements AutoCloseable {
   }
 
   /**
-   * The set in force, as received (its bytes are what was signed), and the ETag to send with
-   * {@code If-None-Match} so a restart does not download it again.
+   * The set in force, as received (its bytes are what was signed), the ETag to send with {@code
+   * If-None-Match} so a restart does not download it again, and the polling settings the server
+   * last gave, so a restarted fleet spreads its first polls as the server asked.
+   *
+   * @param pollIntervalSeconds absent in files of older agents
+   * @param pollJitterPercent absent in files of older agents
    */
-  record StoredPolicySet(String etag, String policySet) {
+  record StoredPolicySet(String etag, String policySet, Long pollIntervalSeconds, Integer pollJitterPercent) {
     StoredPolicySet {
       Objects.requireNonNull(etag, "etag");
       Objects.requireNonNull(policySet, "policySet");

@@ -25,10 +25,10 @@ class StateDirectoryTest {
     Path directory = temp.resolve("state");
     try (StateDirectory state = StateDirectory.open(directory)) {
       state.writeIdentity(IDENTITY);
-      state.writePolicySet(new StoredPolicySet("\"etag-1\"", "{\"revision\":1}"));
+      state.writePolicySet(new StoredPolicySet("\"etag-1\"", "{\"revision\":1}", 60L, 10));
 
       assertThat(state.readIdentity()).contains(IDENTITY);
-      assertThat(state.readPolicySet()).contains(new StoredPolicySet("\"etag-1\"", "{\"revision\":1}"));
+      assertThat(state.readPolicySet()).contains(new StoredPolicySet("\"etag-1\"", "{\"revision\":1}", 60L, 10));
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(directory))).isEqualTo("rwx------");
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(directory.resolve(StateDirectory.IDENTITY))))
           .isEqualTo("rw-------");
@@ -41,7 +41,7 @@ class StateDirectoryTest {
   void overwritesWholeAndLeavesNoTemporaryFiles() throws Exception {
     try (StateDirectory state = StateDirectory.open(temp)) {
       for (int i = 0; i < 20; i++) {
-        state.writePolicySet(new StoredPolicySet("\"etag-" + i + "\"", "{\"revision\":" + i + "}"));
+        state.writePolicySet(new StoredPolicySet("\"etag-" + i + "\"", "{\"revision\":" + i + "}", null, null));
       }
       assertThat(state.readPolicySet().orElseThrow().etag()).isEqualTo("\"etag-19\"");
     }

@@ -1,0 +1,217 @@
+package io.egosecure.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.egosecure.core.model.Agent;
+import io.egosecure.core.model.AgentState;
+import io.egosecure.core.model.PolicySet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent against the real transport and an SQLite store, over TLS on loopback. */
+class PolicyAgentIT {
+  private static final Duration SOON = Duration.ofSeconds(10);
+
+  @TempDir Path temp;
+  private LiveServer server;
+  private final List<PolicyAgent> agents = new CopyOnWriteArrayList<>();
+  private final List<PolicySet> appliedSets = new CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    agents.forEach(PolicyAgent::close);
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private PolicyAgent agent(Path state, RecordingListener listener, UnaryOperator<PolicyAgent.Builder> options) {
+    PolicyAgent.Builder builder = PolicyAgent.builder()
+        .server(server.uri())
+        .trustCertificates(server.certificate.pem())
+        .enrollmentToken(server.enrollmentToken())
+        .agentName("host-01")
+        .stateDirectory(state)
+        .listener(listener)
+        .applier(set -> {
+          appliedSets.add(set);
+          return ApplyResult.success();
+        });
+    PolicyAgent agent = options.apply(builder).build();
+    agents.add(agent);
+    return agent;
+  }
+
+  @Test
+  void enrollsAppliesAndReports() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(60));
+    long revision = server.publish("usb", "{\"block\": true}");
+    RecordingListener listener = new RecordingListener();
+    Path state = temp.resolve("agent");
+
+    agent(state, listener, b -> b.push(false)).start();
+
+    PolicySet applied = listener.awaitApplied(revision, SOON);
+    assertThat(applied.policies()).extracting(PolicySet.Entry::name).containsExactly("usb");
+    assertThat(applied.policies().get(0).settings().get("block").asBoolean()).isTrue();
+    assertThat(listener.names()).startsWith("enrolled").contains("ready");
+    Agent seen = awaitReport(listener, revision);
+    assertThat(seen.status().orElseThrow().state()).isEqualTo(AgentState.APPLIED);
+    assertThat(seen.name()).isEqualTo("host-01");
+    assertThat(state.resolve(StateDirectory.IDENTITY)).exists();
+    assertThat(Files.readString(state.resolve(StateDirectory.POLICY_SET))).contains("\"revision\\\":" + revision);
+  }
+
+  @Test
+  void restartWhileTheServerIsDownEnforcesTheLastKnownGoodSet() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(60));
+    long revision = server.publish("usb", "{\"block\": true}");
+    Path state = temp.resolve("agent");
+    RecordingListener first = new RecordingListener();
+    PolicyAgent agent = agent(state, first, b -> b.push(false));
+    agent.start();
+    first.awaitApplied(revision, SOON);
+    awaitReport(first, revision);
+    agent.close();
+    server.stop();
+    appliedSets.clear();
+
+    RecordingListener second = new RecordingListener();
+    PolicyAgent restarted = agent(state, second, b -> b.push(false));
+    restarted.start();
+
+    assertThat(second.awaitApplied(revision, SOON).policies()).extracting(PolicySet.Entry::name).containsExactly("usb");
+    assertThat(appliedSets).extracting(PolicySet::revision).containsExactly(revision);
+    assertThat(restarted.current()).map(PolicySet::revision).contains(revision);
+    second.assertNone("enrolled");
+
+    server.start();
+    long next = server.publish("usb", "{\"block\": false}");
+    restarted.pollNow();
+    second.awaitApplied(next, SOON);
+    assertThat(appliedSets).extracting(PolicySet::revision).containsExactly(revision, next);
+  }
+
+  @Test
+  void aRestartWithTheSetUnchangedDoesNotDownloadItAgain() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(60));
+    long revision = server.publish("usb", "{\"block\": true}");
+    Path state = temp.resolve("agent");
+    RecordingListener first = new RecordingListener();
+    PolicyAgent agent = agent(state, first, b -> b.push(false));
+    agent.start();
+    first.awaitApplied(revision, SOON);
+    awaitReport(first, revision);
+    agent.close();
+
+    RecordingListener second = new RecordingListener();
+    PolicyAgent restarted = agent(state, second, b -> b.push(false));
+    restarted.start();
+    restarted.pollNow();
+    second.await("ready", SOON);
+
+    // Re-applied from disk once; the poll with the saved ETag got 304, so nothing more was applied.
+    assertThat(second.count("applied")).isEqualTo(1);
+    assertThat(server.agent(first.agentId).lastSeenAt()).isPresent();
+  }
+
+  @Test
+  void pushBringsAPublishWithinASecond() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(300));
+    long revision = server.publish("usb", "{\"block\": true}");
+    RecordingListener listener = new RecordingListener();
+    agent(temp.resolve("agent"), listener, b -> b).start();
+    listener.awaitApplied(revision, SOON);
+    awaitPushSockets(1);
+
+    for (int i = 0; i < 3; i++) {
+      long published = server.publish("usb", "{\"block\": " + (i % 2 == 0) + ", \"round\": " + i + "}");
+      long start = System.nanoTime();
+      RecordingListener.Event applied = listener.await("applied",
+          set -> ((PolicySet) set).revision() == published, Duration.ofSeconds(5));
+      assertThat(Duration.ofNanos(applied.nanos() - start)).isLessThan(Duration.ofSeconds(1));
+    }
+  }
+
+  @Test
+  void longPollBringsAPublishWithinASecondWithoutPush() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(30));
+    long revision = server.publish("usb", "{\"block\": true}");
+    RecordingListener listener = new RecordingListener();
+    agent(temp.resolve("agent"), listener, b -> b.push(false).longPoll(true)).start();
+    listener.awaitApplied(revision, SOON);
+    Thread.sleep(300); // let the next long poll park
+
+    long published = server.publish("usb", "{\"block\": false}");
+    long start = System.nanoTime();
+    RecordingListener.Event applied = listener.await("applied",
+        set -> ((PolicySet) set).revision() == published, Duration.ofSeconds(5));
+    assertThat(Duration.ofNanos(applied.nanos() - start)).isLessThan(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void aRevokedAgentStopsPollingAndKeepsItsSet() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(300));
+    long revision = server.publish("usb", "{\"block\": true}");
+    RecordingListener listener = new RecordingListener();
+    PolicyAgent agent = agent(temp.resolve("agent"), listener, b -> b);
+    agent.start();
+    listener.awaitApplied(revision, SOON);
+    awaitPushSockets(1);
+
+    server.revoke(listener.agentId);
+    server.publish("usb", "{\"block\": false}");
+    agent.pollNow();
+
+    listener.await("revoked", SOON);
+    awaitPushSockets(0);
+    assertThat(agent.current()).map(PolicySet::revision).contains(revision);
+    int events = listener.events.size();
+    agent.pollNow();
+    Thread.sleep(500);
+    assertThat(listener.events).hasSize(events);
+    assertThat(listener.count("revoked")).isEqualTo(1);
+  }
+
+  @Test
+  void aRefusedTokenStopsTheAgentWithAReason() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(60));
+    RecordingListener listener = new RecordingListener();
+    agent(temp.resolve("agent"), listener, b -> b.enrollmentToken("est.bogus.token.value")).start();
+
+    RecordingListener.Event error = listener.await("error", SOON);
+    assertThat(((PolicyAgentException) error.detail()).kind()).isEqualTo(PolicyAgentException.Kind.ENROLLMENT_REFUSED);
+    assertThat(((PolicyAgentException) error.detail()).getMessage()).contains("401");
+  }
+
+  private Agent awaitReport(RecordingListener listener, long revision) throws InterruptedException {
+    long deadline = System.nanoTime() + SOON.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (listener.agentId != null) {
+        Agent agent = server.agent(listener.agentId);
+        if (agent.appliedRevision().isPresent() && agent.appliedRevision().getAsLong() == revision) {
+          return agent;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("the server never heard that revision " + revision + " was applied");
+  }
+
+  private void awaitPushSockets(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + SOON.toNanos();
+    while (server.pushSockets() != count) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("push sockets: " + server.pushSockets() + ", expected " + count);
+      }
+      Thread.sleep(10);
+    }
+  }
+}
