@@ -68,13 +68,9 @@ import org.slf4j.LoggerFactory;
  *   server.pollInterval(Duration.ofSeconds(1), 0);
  *   long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
  *
- *   PolicyAgent agent = PolicyAgent.builder()            // or any agent, in any language
- *       .serverUri(server.uri())
- *       .trustedCertificatePem(server.certificatePem())
- *       .enrollmentToken(server.enrollmentToken())
- *       .applier(myApplier)
- *       .build();
- *   agent.start();
+ *   // Start the agent under test against server.uri(), trusting server.certificatePem()
+ *   // (or server.writeCertificate(path)), enrolling with server.enrollmentToken().
+ *   startAgentUnderTest(server.uri(), server.certificatePem(), server.enrollmentToken());
  *
  *   AgentMessages.StatusReport report = server.takeStatusReport(Duration.ofSeconds(10));
  *   assertThat(report.revision()).isEqualTo(revision);

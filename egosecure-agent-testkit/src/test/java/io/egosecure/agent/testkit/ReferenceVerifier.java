@@ -53,7 +53,7 @@ final class ReferenceVerifier {
   static Verdict verify(JsonNode fixture) {
     String text = fixture.get("policySet").asText();
 
-    // 1. One JSON object, no duplicate names, and a signature member we can read.
+    // 1a. One JSON object, no duplicate names, and a signature member we can read.
     JsonNode parsed;
     try {
       parsed = STRICT.readTree(text.getBytes(StandardCharsets.UTF_8));
@@ -93,7 +93,7 @@ final class ReferenceVerifier {
       return Verdict.reject("bad-signature");
     }
 
-    // 1, continued: the signed content has every required member, well typed.
+    // 1b. The signed content has every required member, well typed.
     if (!wellFormed(set)) {
       return Verdict.reject("malformed");
     }
