@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import javax.crypto.SecretKey;
 
 /**
@@ -39,6 +40,7 @@ final class LiveServer implements AutoCloseable {
   private EgoSecureHttpsServer https;
   private Principal operator;
   private int port;
+  private final UnaryOperator<TlsConfig> tls;
   final TenantId tenant;
 
   LiveServer(Path directory, Duration pollInterval) {
@@ -46,7 +48,12 @@ final class LiveServer implements AutoCloseable {
   }
 
   LiveServer(Path directory, Duration pollInterval, int jitterPercent) {
+    this(directory, pollInterval, jitterPercent, UnaryOperator.identity());
+  }
+
+  LiveServer(Path directory, Duration pollInterval, int jitterPercent, UnaryOperator<TlsConfig> tls) {
     this.directory = directory;
+    this.tls = tls;
     start();
     String operatorKey = policyServer.bootstrapOperatorKey("test").orElseThrow().secret();
     operator = policyServer.authenticateAdmin(operatorKey);
@@ -62,7 +69,7 @@ final class LiveServer implements AutoCloseable {
     policyServer.start();
     https = EgoSecureHttpsServer.builder(policyServer)
         .host("127.0.0.1").port(port)
-        .tls(TlsConfig.keyStore(certificate.keyStore(), TestCertificate.PASSWORD))
+        .tls(tls.apply(TlsConfig.keyStore(certificate.keyStore(), TestCertificate.PASSWORD)))
         .limits(TransportLimits.defaults().toBuilder().enrollRate(new RateLimit(1_000, 1_000)).build())
         .build();
     https.start();

@@ -1,0 +1,260 @@
+package io.egosecure.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.egosecure.agent.testkit.FakePolicyServer;
+import io.egosecure.agent.testkit.FakeResponse;
+import io.egosecure.agent.testkit.RecordedRequest;
+import io.egosecure.core.model.AgentState;
+import io.egosecure.core.model.PolicySet;
+import io.egosecure.core.wire.AgentMessages.StatusReport;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the real server never sends — tampered, older, expired and foreign sets, 503s, revocation
+ * mid-flight — scripted with the test kit's {@link FakePolicyServer}.
+ */
+class FakeServerIT {
+  private static final Duration SOON = Duration.ofSeconds(10);
+
+  @TempDir Path temp;
+  private FakePolicyServer server;
+  private PolicyAgent agent;
+  private final RecordingListener listener = new RecordingListener();
+  private final List<PolicySet> applied = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void startServer() {
+    server = FakePolicyServer.start();
+    server.pollInterval(Duration.ofSeconds(1), 0);
+  }
+
+  @AfterEach
+  void stopAll() {
+    if (agent != null) {
+      agent.close();
+    }
+    server.close();
+  }
+
+  private void startAgent(UnaryOperator<PolicyAgent.Builder> options) {
+    agent = options.apply(PolicyAgent.builder()
+        .server(server.uri())
+        .trustCertificates(server.certificatePem())
+        .enrollmentToken(server.enrollmentToken())
+        .stateDirectory(temp.resolve("agent"))
+        .listener(listener)
+        .push(false)
+        .applier(set -> {
+          applied.add(set);
+          return ApplyResult.success();
+        })).build();
+    agent.start();
+  }
+
+  /** Starts an agent and waits until it has applied and reported {@code revision}. */
+  private String startAgentAt(long revision) throws Exception {
+    startAgent(b -> b);
+    listener.awaitApplied(revision, SOON);
+    assertThat(takeReport()).isEqualTo(new StatusReport(revision, AgentState.APPLIED, ""));
+    return listener.agentId.value();
+  }
+
+  @Test
+  void aTamperedSetIsRejectedReportedAndNeverApplied() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    String agentId = startAgentAt(revision);
+    byte[] good = server.signedPolicySet(agentId, revision + 1, Instant.now(), Instant.now().plus(Duration.ofDays(1)),
+        List.of(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}")));
+    byte[] tampered = new String(good, StandardCharsets.UTF_8).replace("\"block\":true", "\"block\":false")
+        .getBytes(StandardCharsets.UTF_8);
+
+    server.enqueue(FakeResponse.policySet(tampered).forPath(FakePolicyServer.POLICIES_PATH));
+
+    assertRejected(Rejection.Reason.BAD_SIGNATURE, revision + 1);
+  }
+
+  @Test
+  void anOlderRevisionIsARollback() throws Exception {
+    server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":false}"));
+    String agentId = startAgentAt(revision);
+    byte[] older = server.signedPolicySet(agentId, revision - 1, Instant.now(), Instant.now().plus(Duration.ofDays(1)),
+        List.of(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}")));
+
+    server.enqueue(FakeResponse.policySet(older).forPath(FakePolicyServer.POLICIES_PATH));
+
+    assertRejected(Rejection.Reason.ROLLBACK, revision - 1);
+  }
+
+  @Test
+  void anExpiredSetIsAFreezeAttempt() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    String agentId = startAgentAt(revision);
+    Instant longAgo = Instant.now().minus(Duration.ofDays(10));
+    byte[] expired = server.signedPolicySet(agentId, revision + 1, longAgo, longAgo.plus(Duration.ofDays(7)),
+        List.of(FakePolicyServer.policy("usb", "device-control", "{\"block\":false}")));
+
+    server.enqueue(FakeResponse.policySet(expired).forPath(FakePolicyServer.POLICIES_PATH));
+
+    assertRejected(Rejection.Reason.EXPIRED, revision + 1);
+  }
+
+  @Test
+  void aSetSignedByAnotherTenantsKeyIsRejected() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    String agentId = startAgentAt(revision);
+    byte[] foreign = FakePolicyServer.signedPolicySet(FakePolicyServer.generateSigningKey(), "tenant-other", agentId,
+        revision + 1, Instant.now(), Instant.now().plus(Duration.ofDays(1)),
+        List.of(FakePolicyServer.policy("usb", "device-control", "{\"block\":false}")));
+
+    server.enqueue(FakeResponse.policySet(foreign).forPath(FakePolicyServer.POLICIES_PATH));
+
+    assertRejected(Rejection.Reason.UNKNOWN_KEY, revision + 1);
+  }
+
+  private void assertRejected(Rejection.Reason reason, long revision) throws Exception {
+    RecordingListener.Event event = listener.await("rejected", SOON);
+    Rejection rejection = (Rejection) event.detail();
+    assertThat(rejection.reason()).isEqualTo(reason);
+    StatusReport report = takeReport();
+    assertThat(report.state()).isEqualTo(AgentState.FAILED);
+    assertThat(report.revision()).isEqualTo(revision);
+    assertThat(report.message()).startsWith(reason.code() + ": ");
+    assertThat(applied).extracting(PolicySet::revision).doesNotContain(revision);
+    assertThat(agent.current()).map(PolicySet::revision).isNotEqualTo(Optional.of(revision));
+  }
+
+  @Test
+  void aFailedApplyIsReportedAndRetriedWithTheETagOfTheSetInForce() throws Exception {
+    long first = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    List<Long> attempts = new CopyOnWriteArrayList<>();
+    startAgent(b -> b.applier(set -> {
+      attempts.add(set.revision());
+      if (set.revision() == first) {
+        return ApplyResult.success();
+      }
+      if (attempts.stream().filter(r -> r == set.revision()).count() == 1) {
+        return ApplyResult.failure("driver busy");
+      }
+      throw new IllegalStateException("driver gone");
+    }));
+    listener.awaitApplied(first, SOON);
+    assertThat(takeReport().state()).isEqualTo(AgentState.APPLIED);
+    String etagInForce = lastPollAnswerEtag();
+
+    long second = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":false}"));
+
+    StatusReport failed = takeReport();
+    assertThat(failed).isEqualTo(new StatusReport(second, AgentState.FAILED, "apply-failed: driver busy"));
+    StatusReport threw = takeReport();
+    assertThat(threw.state()).isEqualTo(AgentState.FAILED);
+    assertThat(threw.message()).contains("driver gone");
+    // Every poll since still names the set in force, never the one that failed (opa#2220).
+    RecordedRequest poll = nextPoll();
+    assertThat(poll.header("If-None-Match")).contains(etagInForce);
+    assertThat(agent.current()).map(PolicySet::revision).contains(first);
+  }
+
+  @Test
+  void retryAfterIsHonoured() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    startAgentAt(revision);
+    forgetRequests();
+    server.enqueue(FakeResponse.status(503).retryAfter(Duration.ofSeconds(3)).forPath(FakePolicyServer.POLICIES_PATH));
+
+    RecordedRequest refused = nextPoll();
+    long refusedAt = System.nanoTime();
+    nextPoll();
+    Duration gap = Duration.ofNanos(System.nanoTime() - refusedAt);
+
+    assertThat(gap).isGreaterThanOrEqualTo(Duration.ofMillis(2_900));
+    assertThat(refused).isNotNull();
+    RecordingListener.Event error = listener.await("error", SOON);
+    assertThat(((PolicyAgentException) error.detail()).kind()).isEqualTo(PolicyAgentException.Kind.SERVER_UNAVAILABLE);
+  }
+
+  @Test
+  void aRevokedCredentialStopsPolling() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    String agentId = startAgentAt(revision);
+
+    server.revoke(agentId);
+    listener.await("revoked", SOON);
+    int polls = server.pollCount(agentId);
+    agent.pollNow();
+    Thread.sleep(2_500); // two and a half intervals
+
+    assertThat(server.pollCount(agentId)).isEqualTo(polls);
+    assertThat(agent.current()).map(PolicySet::revision).contains(revision);
+  }
+
+  @Test
+  void failsOverToTheNextServerAndStaysThere() throws Exception {
+    URI dead;
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      dead = URI.create("https://127.0.0.1:" + socket.getLocalPort() + "/");
+    } // closed: connections are refused
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    URI deadServer = dead;
+    agent = PolicyAgent.builder()
+        .server(deadServer)
+        .server(server.uri())
+        .trustCertificates(server.certificatePem())
+        .enrollmentToken(server.enrollmentToken())
+        .stateDirectory(temp.resolve("agent"))
+        .listener(listener)
+        .push(false)
+        .applier(set -> ApplyResult.success())
+        .build();
+    agent.start();
+
+    listener.awaitApplied(revision, SOON);
+    int polls = server.pollCount(listener.agentId.value());
+    Thread.sleep(2_500);
+    assertThat(server.pollCount(listener.agentId.value())).isGreaterThanOrEqualTo(polls + 2);
+    assertThat(listener.count("error")).isEqualTo(1); // the one refused connection, then no more
+  }
+
+  private StatusReport takeReport() throws InterruptedException {
+    StatusReport report = server.takeStatusReport(SOON);
+    assertThat(report).as("a status report").isNotNull();
+    return report;
+  }
+
+  private RecordedRequest nextPoll() throws InterruptedException {
+    long deadline = System.nanoTime() + SOON.toNanos();
+    while (System.nanoTime() < deadline) {
+      RecordedRequest request = server.takeRequest(SOON);
+      if (request != null && request.path().equals(FakePolicyServer.POLICIES_PATH)) {
+        return request;
+      }
+    }
+    throw new AssertionError("no poll within " + SOON);
+  }
+
+  private String lastPollAnswerEtag() throws InterruptedException {
+    // The agent sends back the ETag it holds: read it off its next poll.
+    forgetRequests();
+    return nextPoll().header("If-None-Match").orElseThrow();
+  }
+
+  private void forgetRequests() throws InterruptedException {
+    while (server.takeRequest(Duration.ZERO) != null) {
+      // earlier requests are not what the test waits for
+    }
+  }
+}
