@@ -39,6 +39,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -655,11 +656,11 @@ final class AgentEngine {
     if (connection != null) {
       connection.close(CloseFrame.GOING_AWAY, "agent stopping");
       // The close handshake runs on the socket's own threads; give it a moment, then cut it.
-      scheduler.schedule(() -> {
+      schedule(() -> {
         if (!connection.isClosed()) {
           connection.closeConnection(CloseFrame.GOING_AWAY, "agent stopping");
         }
-      }, PUSH_CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      }, PUSH_CLOSE_GRACE);
     }
   }
 
@@ -721,7 +722,7 @@ final class AgentEngine {
   private void send(HttpRequest request, ResponseHandler handler) {
     CompletableFuture<HttpResponse<byte[]>> answer;
     try {
-      answer = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
+      answer = http.sendAsync(request, LimitedBody.handler(settings.maxResponseBytes()));
     } catch (RuntimeException e) {
       serial.execute(() -> handler.handle(null, e));
       return;
@@ -772,8 +773,13 @@ final class AgentEngine {
     }
   }
 
+  /** Null once the agent's own scheduler has shut down: nothing is to run after close(). */
   private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
-    return scheduler.schedule(() -> serial.execute(task), Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+    try {
+      return scheduler.schedule(() -> serial.execute(task), Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      return null;
+    }
   }
 
   private static void cancel(ScheduledFuture<?> future) {

@@ -34,7 +34,8 @@ record AgentSettings(
     Duration maxBackoff,
     Duration pushSilenceTimeout,
     Duration defaultPollInterval,
-    int defaultJitterPercent) {
+    int defaultJitterPercent,
+    long maxResponseBytes) {
   AgentSettings {
     servers = List.copyOf(servers);
     labels = Map.copyOf(labels);

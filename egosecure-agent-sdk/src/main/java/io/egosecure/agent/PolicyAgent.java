@@ -144,6 +144,7 @@ public final class PolicyAgent implements AutoCloseable {
     private Duration maxBackoff = Duration.ofMinutes(5);
     private Duration initialBackoff = Duration.ofSeconds(1);
     private Duration pushSilenceTimeout = Duration.ofSeconds(75);
+    private long maxResponseBytes = 16L << 20;
     private Clock clock = Clock.systemUTC();
     private ScheduledExecutorService scheduler;
     private Random random;
@@ -313,6 +314,18 @@ public final class PolicyAgent implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The largest response the agent reads (default 16 MiB, far above a set of a thousand
+     * policies); a bigger one fails the exchange and is retried with backoff.
+     */
+    public Builder maxResponseBytes(long bytes) {
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("maxResponseBytes cannot be under 1 KiB, was " + bytes);
+      }
+      maxResponseBytes = bytes;
+      return this;
+    }
+
     /** The clock validity is checked against (default the system's, UTC). For tests. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock == null");
@@ -384,7 +397,8 @@ public final class PolicyAgent implements AutoCloseable {
           maxBackoff.compareTo(initialBackoff) < 0 ? initialBackoff : maxBackoff,
           pushSilenceTimeout,
           Duration.ofSeconds(60),
-          10);
+          10,
+          maxResponseBytes);
       return new PolicyAgent(settings, executor, ownScheduler);
     }
 

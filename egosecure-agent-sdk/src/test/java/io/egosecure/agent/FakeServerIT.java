@@ -170,6 +170,23 @@ class FakeServerIT {
   }
 
   @Test
+  void aResponseOverTheLimitIsRefusedUnread() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    startAgent(b -> b.maxResponseBytes(64 * 1024));
+    listener.awaitApplied(revision, SOON);
+    forgetRequests();
+    byte[] huge = ("{\"padding\":\"" + "x".repeat(200_000) + "\"}").getBytes(StandardCharsets.UTF_8);
+    server.enqueue(FakeResponse.policySet(huge).forPath(FakePolicyServer.POLICIES_PATH));
+
+    RecordingListener.Event error = listener.await("error",
+        e -> ((Throwable) e).getMessage().contains("limit of 65536 bytes"), SOON);
+    assertThat(((PolicyAgentException) error.detail()).kind()).isEqualTo(PolicyAgentException.Kind.SERVER_UNAVAILABLE);
+    assertThat(listener.count("rejected")).isZero();
+    nextPoll(); // and the agent carries on
+    assertThat(agent.current()).map(PolicySet::revision).contains(revision);
+  }
+
+  @Test
   void retryAfterIsHonoured() throws Exception {
     long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
     startAgentAt(revision);

@@ -56,6 +56,7 @@ class PolicyAgentBuilderTest {
     assertThatThrownBy(() -> complete().maxBackoff(Duration.ofMillis(10))).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> complete().pushSilenceTimeout(Duration.ofSeconds(1)))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> complete().maxResponseBytes(100)).hasMessageContaining("1 KiB");
   }
 
   @Test
@@ -77,7 +78,7 @@ class PolicyAgentBuilderTest {
         Duration.ofSeconds(1), "est.secret-token", "host", java.util.Map.of(), temp, set -> ApplyResult.success(),
         new PolicyAgentListener() {}, true, false, null, Duration.ZERO, java.time.Clock.systemUTC(),
         new java.util.Random(), Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(75),
-        Duration.ofSeconds(60), 10);
+        Duration.ofSeconds(60), 10, 1 << 20);
     assertThat(settings.toString()).doesNotContain("secret-token");
   }
 }
