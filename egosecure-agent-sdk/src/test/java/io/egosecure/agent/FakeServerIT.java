@@ -50,9 +50,9 @@ class FakeServerIT {
     server.close();
   }
 
+  /** An agent of the fake server; {@code options} may put other servers before it. */
   private void startAgent(UnaryOperator<PolicyAgent.Builder> options) {
     agent = options.apply(PolicyAgent.builder()
-        .server(server.uri())
         .trustCertificates(server.certificatePem())
         .enrollmentToken(server.enrollmentToken())
         .stateDirectory(temp.resolve("agent"))
@@ -61,7 +61,7 @@ class FakeServerIT {
         .applier(set -> {
           applied.add(set);
           return ApplyResult.success();
-        })).build();
+        })).server(server.uri()).build();
     agent.start();
   }
 
@@ -227,17 +227,7 @@ class FakeServerIT {
     } // closed: connections are refused
     long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
     URI deadServer = dead;
-    agent = PolicyAgent.builder()
-        .server(deadServer)
-        .server(server.uri())
-        .trustCertificates(server.certificatePem())
-        .enrollmentToken(server.enrollmentToken())
-        .stateDirectory(temp.resolve("agent"))
-        .listener(listener)
-        .push(false)
-        .applier(set -> ApplyResult.success())
-        .build();
-    agent.start();
+    startAgent(b -> b.server(deadServer));
 
     listener.awaitApplied(revision, SOON);
     int polls = server.pollCount(listener.agentId.value());
