@@ -137,6 +137,57 @@ class PolicyAgentIT {
   }
 
   @Test
+  void pushComesBackAfterAServerRestart() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(300));
+    long revision = server.publish("usb", "{\"block\": true}");
+    RecordingListener listener = new RecordingListener();
+    agent(temp.resolve("agent"), listener, b -> b.maxBackoff(Duration.ofSeconds(2))).start();
+    listener.awaitApplied(revision, SOON);
+    awaitPushSockets(1);
+
+    server.stop();
+    server.start();
+    awaitPushSockets(1); // reconnected with backoff, on the same port
+
+    assertAppliedWithinASecond(listener, "{\"block\": false}");
+  }
+
+  @Test
+  void runsOnASharedSchedulerOneTaskAtATimeAndLeavesItRunning() throws Exception {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(5));
+    long revision = server.publish("usb", "{\"block\": true}");
+    java.util.concurrent.ScheduledExecutorService shared = java.util.concurrent.Executors.newScheduledThreadPool(4);
+    java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger overlaps = new java.util.concurrent.atomic.AtomicInteger();
+    try {
+      RecordingListener listener = new RecordingListener();
+      PolicyAgent agent = agent(temp.resolve("agent"), listener, b -> b.scheduler(shared).applier(set -> {
+        if (inside.incrementAndGet() > 1) {
+          overlaps.incrementAndGet();
+        }
+        Thread.sleep(50);
+        inside.decrementAndGet();
+        return ApplyResult.success();
+      }));
+      agent.start();
+      listener.awaitApplied(revision, SOON);
+      for (int i = 0; i < 5; i++) {
+        long next = server.publish("usb", "{\"round\": " + i + "}");
+        agent.pollNow();
+        agent.pollNow();
+        listener.awaitApplied(next, SOON);
+      }
+      agent.close();
+
+      assertThat(overlaps).hasValue(0);
+      assertThat(shared.isShutdown()).isFalse();
+      assertThat(shared.submit(() -> "still works").get()).isEqualTo("still works");
+    } finally {
+      shared.shutdownNow();
+    }
+  }
+
+  @Test
   void longPollBringsAPublishWithinASecondWithoutPush() throws Exception {
     server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(30));
     long revision = server.publish("usb", "{\"block\": true}");
