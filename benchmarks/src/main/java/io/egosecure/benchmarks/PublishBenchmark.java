@@ -1,14 +1,10 @@
 package io.egosecure.benchmarks;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.egosecure.core.AgentIdentity;
 import io.egosecure.core.PolicyServer;
 import io.egosecure.core.PollResult;
 import io.egosecure.core.Principal;
 import io.egosecure.core.model.Policy;
-import io.egosecure.core.model.PolicySpec;
-import io.egosecure.core.model.Targets;
 import io.egosecure.core.model.Tenant;
 import io.egosecure.core.spi.KeyVault;
 import io.egosecure.core.spi.PolicyStore;
@@ -19,11 +15,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.Set;
 
 /**
@@ -39,9 +33,9 @@ import java.util.Set;
  * tests) and uses a throw-away schema.
  */
 public final class PublishBenchmark {
-  private static final int POLICIES = 1_000;
-  private static final int GROUPS = 20;
-  private static final int COMBINATIONS = 50;
+  private static final int POLICIES = BenchmarkTenant.POLICIES;
+  private static final int GROUPS = BenchmarkTenant.GROUPS;
+  private static final int COMBINATIONS = BenchmarkTenant.COMBINATIONS;
   private static final int AGENTS_PER_COMBINATION = 4;
   private static final int WARMUP = 10;
   private static final int PUBLISHES = 100;
@@ -80,26 +74,10 @@ public final class PublishBenchmark {
       server.start();
       Principal operator = server.authenticateAdmin(server.bootstrapOperatorKey("bench").orElseThrow().secret());
       Tenant tenant = server.createTenant(operator, "Bench");
-      Random random = new Random(42);
-      List<String> groups = new ArrayList<>();
-      for (int g = 0; g < GROUPS; g++) {
-        groups.add("group-" + g);
-      }
-      List<Policy> policies = new ArrayList<>();
-      for (int p = 0; p < POLICIES; p++) {
-        Targets targets = p % 10 == 0
-            ? Targets.allAgents()
-            : Targets.groups(List.of(groups.get(random.nextInt(GROUPS)), groups.get(random.nextInt(GROUPS))));
-        policies.add(server.createPolicy(operator, tenant.id(), spec("policy-" + p, p, targets)));
-      }
+      List<Policy> policies = BenchmarkTenant.createPolicies(server, operator, tenant.id());
       List<AgentIdentity> agents = new ArrayList<>();
       for (int c = 0; c < COMBINATIONS; c++) {
-        Set<String> combination = new LinkedHashSet<>();
-        combination.add(groups.get(c % GROUPS));
-        combination.add(groups.get((c * 7 + 3) % GROUPS));
-        if (c >= GROUPS) {
-          combination.add(groups.get((c * 3 + 1) % GROUPS));
-        }
+        Set<String> combination = BenchmarkTenant.combination(c);
         String token = server.createEnrollmentToken(operator, tenant.id(), Duration.ofHours(1),
             AGENTS_PER_COMBINATION, combination).secret();
         for (int a = 0; a < AGENTS_PER_COMBINATION; a++) {
@@ -110,8 +88,7 @@ public final class PublishBenchmark {
       long[] nanos = new long[PUBLISHES];
       for (int i = -WARMUP; i < PUBLISHES; i++) {
         Policy current = policies.get(Math.floorMod(i, POLICIES));
-        Policy edited = server.updatePolicy(operator, tenant.id(), current.id(), current.version(),
-            spec(current.spec().name(), i, current.spec().targets()));
+        Policy edited = BenchmarkTenant.edit(server, operator, tenant.id(), current, i);
         policies.set(Math.floorMod(i, POLICIES), edited);
         long start = System.nanoTime();
         server.publish(operator, tenant.id(), "edit " + i);
@@ -145,13 +122,6 @@ public final class PublishBenchmark {
           kind, changedNanos / 1e6 / agents.size(), pollNanos / 1e3 / POLLS, notModified, POLLS,
           store.calls() - callsBefore);
     }
-  }
-
-  private static PolicySpec spec(String name, int seed, Targets targets) {
-    ObjectNode settings = JsonNodeFactory.instance.objectNode();
-    settings.put("seed", seed).put("mode", "block").put("description", "policy setting text ".repeat(4));
-    settings.putArray("paths").add("/usr/local/bin").add("/opt/app");
-    return new PolicySpec(name, "device-control", settings, targets);
   }
 
   private static String env(String name, String fallback) {

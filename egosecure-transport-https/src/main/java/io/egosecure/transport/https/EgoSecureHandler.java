@@ -10,6 +10,7 @@ import io.egosecure.core.model.TenantId;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -21,8 +22,14 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.component.Graceful;
-import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeResponse;
+import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
+import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
+import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
 
 /**
  * The v1 API as a Jetty 12 {@link Handler}, for integrators with a Jetty server of their own:
@@ -41,6 +48,8 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
  */
 public final class EgoSecureHandler extends Handler.Wrapper implements Graceful {
   static final String NOTIFICATIONS_PATH = "/v1/agent/notifications";
+  /** Agents send nothing but pongs (and a close); anything larger is a protocol error. */
+  static final int PUSH_MAX_INCOMING_BYTES = 4096;
 
   private final PolicyServer policyServer;
   private final TransportLimits limits;
@@ -62,31 +71,8 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
         transport.published();
       }
     };
-    WebSocketUpgradeHandler upgrade = WebSocketUpgradeHandler.from(server, container -> {
-      container.setIdleTimeout(limits.pushPingInterval().multipliedBy(3));
-      container.setMaxTextMessageSize(4096);
-      container.addMapping(NOTIFICATIONS_PATH, (request, response, callback) -> {
-        if (pushHub.openSockets() >= limits.maxPushSockets()) {
-          response.getHeaders().put(HttpHeader.RETRY_AFTER, "30");
-          Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
-              "this node holds " + limits.maxPushSockets() + " push sockets, its limit");
-          return null;
-        }
-        try {
-          Call call = new Call(request, Map.of(), transport);
-          AgentIdentity agent = call.agent();
-          return pushHub.socketFor(agent);
-        } catch (UnauthenticatedException e) {
-          response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"egosecure\"");
-          Response.writeError(request, response, callback, HttpStatus.UNAUTHORIZED_401, e.getMessage());
-          return null;
-        } catch (HttpProblem e) {
-          e.headers.forEach((name, value) -> response.getHeaders().put(name, value));
-          Response.writeError(request, response, callback, e.problem.status, e.getMessage());
-          return null;
-        }
-      });
-    });
+    WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(WebSocketServerComponents.ensureWebSocketComponents(server));
+    upgrade.addMapping(NOTIFICATIONS_PATH, new PushNegotiator());
     // Bodies are read on request threads: a sender slower than the minimum rate is cut off, so
     // a few hundred trickling connections cannot hold every thread.
     upgrade.setHandler(new MinimumDataRateHandler(api, limits.minRequestBytesPerSecond(), 0));
@@ -144,6 +130,44 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
     policyServer.removeListener(pushHub);
     policyServer.removeListener(publishCounter);
     pinger.shutdownNow();
+  }
+
+  /**
+   * Authenticates the upgrade and sizes the socket for what push sends: short notifications out,
+   * nothing but pongs in. Extensions are refused: compressing 50-byte messages gains nothing and
+   * a deflater per socket would cost more than the socket.
+   */
+  private final class PushNegotiator extends WebSocketNegotiator.AbstractNegotiator {
+    PushNegotiator() {
+      setIdleTimeout(limits.pushPingInterval().multipliedBy(3));
+      setMaxTextMessageSize(PUSH_MAX_INCOMING_BYTES);
+      setMaxBinaryMessageSize(PUSH_MAX_INCOMING_BYTES);
+      setMaxFrameSize(PUSH_MAX_INCOMING_BYTES);
+    }
+
+    @Override
+    public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
+      if (pushHub.openSockets() >= limits.maxPushSockets()) {
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, "30");
+        Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
+            "this node holds " + limits.maxPushSockets() + " push sockets, its limit");
+        return null;
+      }
+      try {
+        Call call = new Call(request, Map.of(), transport);
+        AgentIdentity agent = call.agent();
+        response.setExtensions(List.of());
+        return pushHub.socketFor(agent);
+      } catch (UnauthenticatedException e) {
+        response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer realm=\"egosecure\"");
+        Response.writeError(request, response, callback, HttpStatus.UNAUTHORIZED_401, e.getMessage());
+        return null;
+      } catch (HttpProblem e) {
+        e.headers.forEach((name, value) -> response.getHeaders().put(name, value));
+        Response.writeError(request, response, callback, e.problem.status, e.getMessage());
+        return null;
+      }
+    }
   }
 
   /** Configures an {@link EgoSecureHandler}. */

@@ -6,9 +6,7 @@ import io.egosecure.core.model.AgentId;
 import io.egosecure.core.model.TenantId;
 import io.egosecure.core.wire.AgentMessages;
 import io.egosecure.core.wire.Json;
-import io.egosecure.transport.https.internal.PushSocket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,8 +14,10 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +31,7 @@ final class PushHub implements PolicyServerListener {
   private static final Logger log = LoggerFactory.getLogger(PushHub.class);
   static final int POLICY_VIOLATION = 1008;
   static final int NORMAL = 1000;
-  private static final int BATCH = 500;
+  static final int BATCH = 500;
 
   private final ConcurrentMap<TenantId, ConcurrentMap<AgentId, PushSocket>> byTenant = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
@@ -83,14 +83,14 @@ final class PushHub implements PolicyServerListener {
   }
 
   private static void close(PushSocket socket, int status, String reason) {
-    Session session = socket.getSession();
-    if (session != null && session.isOpen()) {
+    CoreSession session = socket.session();
+    if (session != null && session.isOutputOpen()) {
       session.close(status, reason, Callback.NOOP);
     }
   }
 
   private static AgentIdentity identity(PushSocket socket) {
-    return (AgentIdentity) socket.owner();
+    return socket.agent();
   }
 
   @Override
@@ -99,7 +99,8 @@ final class PushHub implements PolicyServerListener {
     if (sockets == null || sockets.isEmpty()) {
       return;
     }
-    String message = new String(Json.write(AgentMessages.Notification.policiesChanged(revision)), StandardCharsets.UTF_8);
+    // One read-only payload for all; each frame gets its own view of it (its own position).
+    ByteBuffer message = ByteBuffer.wrap(Json.write(AgentMessages.Notification.policiesChanged(revision))).asReadOnlyBuffer();
     List<PushSocket> batch = new ArrayList<>(BATCH);
     for (PushSocket socket : sockets.values()) {
       batch.add(socket);
@@ -113,13 +114,13 @@ final class PushHub implements PolicyServerListener {
     }
   }
 
-  private void send(List<PushSocket> batch, String message) {
+  private void send(List<PushSocket> batch, ByteBuffer message) {
     executor.execute(() -> {
       for (PushSocket socket : batch) {
-        Session session = socket.getSession();
-        if (session != null && session.isOpen()) {
-          session.sendText(message, Callback.from(() -> { }, failure ->
-              log.debug("push to {} failed: {}", identity(socket).agentId(), failure.toString())));
+        CoreSession session = socket.session();
+        if (session != null && session.isOutputOpen()) {
+          session.sendFrame(new Frame(OpCode.TEXT, message.slice()), Callback.from(() -> { }, failure ->
+              log.debug("push to {} failed: {}", identity(socket).agentId(), failure.toString())), false);
         }
       }
     });
@@ -138,9 +139,9 @@ final class PushHub implements PolicyServerListener {
   void pingAll() {
     for (ConcurrentMap<AgentId, PushSocket> sockets : byTenant.values()) {
       for (PushSocket socket : sockets.values()) {
-        Session session = socket.getSession();
-        if (session != null && session.isOpen()) {
-          session.sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+        CoreSession session = socket.session();
+        if (session != null && session.isOutputOpen()) {
+          session.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
         }
       }
     }

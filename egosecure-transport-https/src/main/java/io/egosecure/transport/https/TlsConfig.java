@@ -26,7 +26,9 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
  * The server's TLS identity, and optionally the certificates agents must present. Protocols are
- * TLS 1.3 and 1.2 only; cipher suites are Jetty's defaults, which exclude the weak ones.
+ * TLS 1.3 and 1.2 only; cipher suites are AEAD ones with forward secrecy only, AES-128-GCM
+ * preferred: as strong for this use, and cheaper per connection than AES-256 (a smaller key
+ * schedule held for every idle push socket, fewer rounds for every notification sent).
  *
  * <pre>{@code
  * TlsConfig tls = TlsConfig.pem(Path.of("server.crt"), Path.of("server.key"));
@@ -35,6 +37,18 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
  */
 public final class TlsConfig {
   static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+  /** In the server's order of preference; those a provider lacks are left out. */
+  static final String[] CIPHER_SUITES = {
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+  };
   private static final char[] IN_MEMORY_PASSWORD = "in-memory".toCharArray();
 
   private final KeyStore keyStore;
@@ -133,6 +147,8 @@ public final class TlsConfig {
     factory.setKeyStorePassword(new String(password));
     factory.setKeyManagerPassword(new String(password));
     factory.setIncludeProtocols(PROTOCOLS);
+    factory.setIncludeCipherSuites(CIPHER_SUITES);
+    factory.setUseCipherSuitesOrder(true);
     // A client from a NAT'd fleet reconnects often: let it resume instead of a full handshake.
     factory.setSessionCachingEnabled(true);
     trustedClients.ifPresent(trust -> {

@@ -43,6 +43,15 @@ class TlsIT {
   }
 
   @Test
+  void prefersAes128GcmWhenTheClientOffersAes256First() throws Exception {
+    // The JDK client lists TLS_AES_256_GCM_SHA384 first; the server's order decides.
+    try (HttpsFixture fx = new HttpsFixture()) {
+      HttpResponse<String> response = fx.get("/health/live", null);
+      assertThat(response.sslSession().orElseThrow().getCipherSuite()).isEqualTo("TLS_AES_128_GCM_SHA256");
+    }
+  }
+
+  @Test
   void withClientCertificatesRequiredAClientWithoutOneIsRefused() throws Exception {
     TestCertificates.Identity agentCa = TestCertificates.selfSigned("agent");
     Path trusted = agentCa.writePem(directory, "agent");

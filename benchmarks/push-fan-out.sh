@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Push fan-out, re-poll and parked long polls against the real HTTPS server over TLS, loopback
+# only, bounded in time (see PushFanOutBenchmark). The server runs in a JVM of its own.
+#
+#   mvn -q -B install -DskipTests -DskipITs && benchmarks/push-fan-out.sh [agents] [parked] [memory|sqlite]
+#
+# SERVER_HEAP (default 1g) sizes the server JVM; the client JVM gets 2g.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cp_file=$(mktemp /tmp/egosecure-push-cp.XXXXXX)
+trap 'rm -f "$cp_file"' EXIT
+mvn -q -B ${MAVEN_ARGS:-} -pl benchmarks dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
+# The agents skip the host-name check (see PushFanOutBenchmark); Jetty would warn once per client.
+java -Xmx2g -Dorg.slf4j.simpleLogger.log.org.eclipse.jetty.util.ssl.SslContextFactory.config=error \
+  ${BENCH_JAVA_OPTS:-} -Dserver.heap="${SERVER_HEAP:-1g}" -cp "benchmarks/target/classes:$(cat "$cp_file")" \
+  io.egosecure.benchmarks.PushFanOutBenchmark "${1:-10000}" "${2:-10000}" "${3:-memory}"

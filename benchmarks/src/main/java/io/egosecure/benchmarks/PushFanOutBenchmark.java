@@ -1,0 +1,578 @@
+package io.egosecure.benchmarks;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
+import org.eclipse.jetty.client.BufferingResponseListener;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Result;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+
+/**
+ * Push fan-out, re-poll and parked long polls against the real HTTPS server over TLS on loopback
+ * (issue 4's push benchmark, issue 7 items 4 and 5).
+ *
+ * <ol>
+ *   <li>Starts {@link PushBenchmarkServer} in a JVM of its own (its heap and threads are then the
+ *       server's alone) with the benchmark tenant and N enrolled agents.
+ *   <li>Connects N push sockets (Jetty's WebSocket client: a few selector threads for all, the
+ *       sources spread over 127.0.0.2 to 127.0.0.9); server heap per idle socket (after a full
+ *       GC, before and after) and server threads before and after.
+ *   <li>Publishes; for every agent, the time from the publish commit (the server's clock, read by
+ *       the first listener of the revision) to the notification's receipt (HdrHistogram).
+ *   <li>All N re-poll {@code GET /v1/agent/policies} over keep-alive TLS with limited concurrency:
+ *       time until all have the new set.
+ *   <li>Closes the sockets and parks P long polls ({@code ?wait=60}, {@code If-None-Match}):
+ *       server threads before, at 1,000 and at P; then publishes and times until every parked
+ *       poll has the new set.
+ * </ol>
+ *
+ * <pre>
+ * mvn -q -B install -DskipTests -DskipITs
+ * benchmarks/push-fan-out.sh [agents] [parked polls] [memory|sqlite]     # 10000 10000 memory
+ * </pre>
+ *
+ * Every phase has a deadline; only 127.0.0.1 is a target.
+ */
+public final class PushFanOutBenchmark {
+  private static final String PASSWORD = "benchmark";
+  private static final int SOURCE_ADDRESSES = 8;
+  /** Handshakes in flight at once: a gentle ramp, so the server's pool does not grow for them. */
+  private static final int CONNECTING = 16;
+  /** The re-poll wave's requests in flight (and connections): agents do not all poll at once. */
+  private static final int REPOLL_CONCURRENCY = 64;
+  /** Measured publishes after the first (cold) one. */
+  private static final int PUBLISH_ROUNDS = 3;
+  private static final Duration PHASE_DEADLINE = Duration.ofSeconds(300);
+
+  private final Path work;
+  private final int agents;
+  private final int parkedPolls;
+  private final ServerProcess server;
+  private final List<String> credentials;
+  private final URI base;
+  private final QueuedThreadPool clientThreads = new QueuedThreadPool(64, 8);
+
+  private PushFanOutBenchmark(Path work, int agents, int parkedPolls, ServerProcess server) throws IOException {
+    this.work = work;
+    this.agents = agents;
+    this.parkedPolls = parkedPolls;
+    this.server = server;
+    this.credentials = Files.readAllLines(work.resolve("credentials"));
+    this.base = URI.create("https://127.0.0.1:" + server.port + "/");
+    clientThreads.setName("bench-client");
+  }
+
+  public static void main(String[] args) throws Exception {
+    int agents = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    int parked = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
+    String store = args.length > 2 ? args[2] : "memory";
+    Path work = Files.createTempDirectory("egosecure-push");
+    keyStore(work);
+    System.out.printf("push fan-out: %d agents, %d parked polls, %s store, started %s%n",
+        agents, parked, store, LocalDateTime.now().withNano(0));
+    try (ServerProcess server = ServerProcess.start(work, agents, store)) {
+      PushFanOutBenchmark bench = new PushFanOutBenchmark(work, agents, parked, server);
+      bench.clientThreads.start();
+      try {
+        String[] etags = bench.pushAndRepoll();
+        bench.parkLongPolls(etags);
+      } finally {
+        bench.clientThreads.stop();
+      }
+    }
+  }
+
+  /** Phases 2 to 4; returns each agent's ETag after the re-poll. */
+  private String[] pushAndRepoll() throws Exception {
+    ServerState idle = server.state();
+    server.histogram("idle");
+    List<WebSocketClient> clients = new ArrayList<>();
+    for (int i = 0; i < SOURCE_ADDRESSES; i++) {
+      WebSocketClient client = new WebSocketClient(httpClient(i, 16));
+      client.setIdleTimeout(Duration.ofMinutes(10));
+      client.start();
+      clients.add(client);
+    }
+    AtomicLongArray receivedMicros = new AtomicLongArray(agents);
+    AtomicReference<CountDownLatch> notified = new AtomicReference<>(new CountDownLatch(agents));
+    Session[] sessions = new Session[agents];
+    Semaphore connecting = new Semaphore(CONNECTING);
+    AtomicInteger connectFailures = new AtomicInteger();
+    CountDownLatch connected = new CountDownLatch(agents);
+    URI notifications = URI.create("wss://127.0.0.1:" + server.port + "/v1/agent/notifications");
+    long start = System.nanoTime();
+    for (int i = 0; i < agents; i++) {
+      connecting.acquire();
+      ClientUpgradeRequest upgrade = new ClientUpgradeRequest();
+      upgrade.setHeader(HttpHeader.AUTHORIZATION.asString(), "Bearer " + credentials.get(i));
+      int agent = i;
+      clients.get(i % SOURCE_ADDRESSES)
+          .connect(new AgentSocket(i, receivedMicros, notified), notifications, upgrade)
+          .whenComplete((session, failure) -> {
+            sessions[agent] = session;
+            connecting.release();
+            if (failure != null) {
+              connectFailures.incrementAndGet();
+            }
+            connected.countDown();
+          });
+    }
+    await(connected, "push sockets to connect");
+    double connectSeconds = (System.nanoTime() - start) / 1e9;
+    Thread.sleep(3_000);
+    ServerState open = server.state();
+    server.histogram("sockets");
+    int sockets = open.pushSockets;
+    if (sockets == 0) {
+      throw new IllegalStateException("no push socket connected (" + connectFailures.get() + " failed)");
+    }
+    System.out.printf("connected %d push sockets in %.1f s (%.0f/s), %d failed%n",
+        sockets, connectSeconds, agents / connectSeconds, connectFailures.get());
+    System.out.printf("server heap after GC: %.1f MiB with no sockets, %.1f MiB with %d: %.2f KiB per idle socket%n",
+        idle.heapBytes / 1048576.0, open.heapBytes / 1048576.0, sockets,
+        (open.heapBytes - idle.heapBytes) / 1024.0 / Math.max(1, sockets));
+    System.out.printf("server threads: %s before, %s with the sockets open%n", idle.threadsText(), open.threadsText());
+
+    // The first publish after start runs cold code; the rounds after it are the steady state.
+    Published published = null;
+    for (int round = 0; round <= PUBLISH_ROUNDS; round++) {
+      for (int i = 0; i < agents; i++) {
+        receivedMicros.set(i, 0);
+      }
+      notified.set(new CountDownLatch(sockets));
+      published = server.publish();
+      boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+      Thread.sleep(500);
+      Histogram latency = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+      for (int i = 0; i < agents; i++) {
+        long received = receivedMicros.get(i);
+        if (received != 0) {
+          latency.recordValue(Math.max(0, received - published.commitMicros));
+        }
+      }
+      System.out.printf("publish r%d%s: commit -> notification received, %d of %d sockets%s: p50 %.1f ms  p99 %.1f ms  max %.1f ms"
+              + " (the publish call returned %.1f ms after the commit)%n",
+          published.revision, round == 0 ? " (cold)" : "", latency.getTotalCount(), sockets,
+          all ? "" : " (DEADLINE PASSED)", latency.getValueAtPercentile(50) / 1e3,
+          latency.getValueAtPercentile(99) / 1e3, latency.getMaxValue() / 1e3,
+          (published.returnedMicros - published.commitMicros) / 1e3);
+    }
+
+    String[] etags = repoll(published);
+    CountDownLatch closed = new CountDownLatch(agents);
+    for (Session session : sessions) {
+      if (session != null && session.isOpen()) {
+        session.close(1000, "benchmark done", org.eclipse.jetty.websocket.api.Callback.from(closed::countDown, x -> closed.countDown()));
+      } else {
+        closed.countDown();
+      }
+    }
+    closed.await(30, TimeUnit.SECONDS);
+    for (WebSocketClient client : clients) {
+      client.stop();
+      client.getHttpClient().stop();
+    }
+    return etags;
+  }
+
+  /** Phase 4: every agent fetches the new set once, {@value #REPOLL_CONCURRENCY} at a time. */
+  private String[] repoll(Published published) throws Exception {
+    HttpClient http = httpClient(0, REPOLL_CONCURRENCY);
+    http.start();
+    String[] etags = new String[agents];
+    String expected = "\"" + published.revision + "-";
+    Semaphore inFlight = new Semaphore(REPOLL_CONCURRENCY);
+    CountDownLatch done = new CountDownLatch(agents);
+    AtomicInteger wrong = new AtomicInteger();
+    Histogram latency = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+    long start = System.nanoTime();
+    long startMicros = PushBenchmarkServer.epochMicros();
+    for (int i = 0; i < agents; i++) {
+      inFlight.acquire();
+      int agent = i;
+      long sent = System.nanoTime();
+      http.newRequest(base.resolve("/v1/agent/policies"))
+          .headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + credentials.get(agent)))
+          .timeout(60, TimeUnit.SECONDS)
+          .send(new BufferingResponseListener(1 << 20) {
+            @Override
+            public void onComplete(Result result) {
+              String etag = result.getResponse().getHeaders().get(HttpHeader.ETAG);
+              if (result.isSucceeded() && result.getResponse().getStatus() == 200 && etag != null && etag.startsWith(expected)) {
+                etags[agent] = etag;
+                synchronized (latency) {
+                  latency.recordValue((System.nanoTime() - sent) / 1_000);
+                }
+              } else {
+                wrong.incrementAndGet();
+              }
+              inFlight.release();
+              done.countDown();
+            }
+          });
+    }
+    await(done, "the re-poll");
+    long endMicros = PushBenchmarkServer.epochMicros();
+    System.out.printf("re-poll of %d agents, %d at a time: all had r%d %.2f s after the wave began"
+            + " (%.2f s after the commit), %.0f polls/s; poll p50 %.1f ms p99 %.1f ms; %d failed or stale%n",
+        agents, REPOLL_CONCURRENCY, published.revision, (endMicros - startMicros) / 1e6,
+        (endMicros - published.commitMicros) / 1e6, agents / ((System.nanoTime() - start) / 1e9),
+        latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3, wrong.get());
+    http.stop();
+    return etags;
+  }
+
+  /** Phase 5: park long polls, count the server's threads, then release them with a publish. */
+  private void parkLongPolls(String[] etags) throws Exception {
+    int count = Math.min(parkedPolls, agents);
+    if (count == 0) {
+      return;
+    }
+    awaitSockets(0);
+    ServerState before = server.state();
+    List<HttpClient> clients = new ArrayList<>();
+    for (int i = 0; i < SOURCE_ADDRESSES; i++) {
+      HttpClient http = httpClient(i, count / SOURCE_ADDRESSES + 1);
+      http.setMaxRequestsQueuedPerDestination(count);
+      http.start();
+      clients.add(http);
+    }
+    String expectedNext = "\"" + (revisionOf(etags[0]) + 1) + "-";
+    AtomicLongArray answeredMicros = new AtomicLongArray(count);
+    CountDownLatch answered = new CountDownLatch(count);
+    AtomicInteger timedOut = new AtomicInteger();
+    AtomicInteger failures = new AtomicInteger();
+    Semaphore connecting = new Semaphore(CONNECTING);
+    LongPoller poller = new LongPoller(clients, etags, expectedNext, answeredMicros, answered, timedOut, failures, connecting);
+    int first = Math.min(1_000, count);
+    for (int i = 0; i < count; i++) {
+      if (i == first) {
+        awaitParked(first);
+        ServerState thousand = server.state();
+        System.out.printf("parked long polls: server threads %s before, %s with %d parked%n",
+            before.threadsText(), thousand.threadsText(), thousand.parkedPolls);
+      }
+      connecting.acquire();
+      poller.poll(i, true);
+    }
+    awaitParked(count);
+    ServerState all = server.state();
+    System.out.printf("parked long polls: server threads %s with %d parked; heap %.1f MiB (%.2f KiB per parked poll); %d re-parked after 304, %d failed%n",
+        all.threadsText(), all.parkedPolls, all.heapBytes / 1048576.0,
+        (all.heapBytes - before.heapBytes) / 1024.0 / Math.max(1, all.parkedPolls), timedOut.get(), failures.get());
+
+    Published published = server.publish();
+    boolean done = answered.await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    long last = 0;
+    for (int i = 0; i < count; i++) {
+      last = Math.max(last, answeredMicros.get(i));
+    }
+    System.out.printf("publish r%d with %d parked: all answered with the new set %.2f s after the commit%s, %d failed%n",
+        published.revision, count, (last - published.commitMicros) / 1e6, done ? "" : " (DEADLINE PASSED)",
+        failures.get());
+    for (HttpClient http : clients) {
+      http.stop();
+    }
+  }
+
+  private static long revisionOf(String etag) {
+    return Long.parseLong(etag.substring(1, etag.indexOf('-')));
+  }
+
+  private void awaitSockets(int count) throws Exception {
+    long deadline = System.nanoTime() + PHASE_DEADLINE.toNanos();
+    while (server.sockets() != count) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the server still holds push sockets after " + PHASE_DEADLINE);
+      }
+      Thread.sleep(1_000);
+    }
+  }
+
+  private void awaitParked(int count) throws Exception {
+    long deadline = System.nanoTime() + PHASE_DEADLINE.toNanos();
+    while (server.parked() < count) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("only " + server.parked() + " of " + count + " polls parked after " + PHASE_DEADLINE);
+      }
+      Thread.sleep(500);
+    }
+  }
+
+  private static void await(CountDownLatch latch, String what) throws InterruptedException {
+    if (!latch.await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
+      throw new IllegalStateException(latch.getCount() + " still waiting for " + what + " after " + PHASE_DEADLINE);
+    }
+  }
+
+  /** A client bound to source address 127.0.0.(2 + index), sharing the benchmark's threads. */
+  private HttpClient httpClient(int index, int connections) throws Exception {
+    SslContextFactory.Client ssl = new SslContextFactory.Client();
+    ssl.setTrustStore(trustStore(work));
+    // Each simulated agent is a TLS client of its own: a full handshake, as a newly started agent
+    // makes, not a resumption of another agent's session (which costs the server more heap).
+    // Without session caching Jetty gives the engine no peer host, so the host name cannot be
+    // checked; the chain still is, against the benchmark's own certificate.
+    boolean resume = Boolean.getBoolean("resume.tls");
+    ssl.setSessionCachingEnabled(resume);
+    if (!resume) {
+      ssl.setEndpointIdentificationAlgorithm(null);
+    }
+    ClientConnector connector = new ClientConnector();
+    connector.setSslContextFactory(ssl);
+    connector.setSelectors(1);
+    connector.setBindAddress(new InetSocketAddress("127.0.0." + (2 + index % SOURCE_ADDRESSES), 0));
+    HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(connector));
+    http.setExecutor(clientThreads);
+    http.setMaxConnectionsPerDestination(connections);
+    http.setIdleTimeout(TimeUnit.MINUTES.toMillis(5));
+    http.setConnectTimeout(TimeUnit.SECONDS.toMillis(30));
+    return http;
+  }
+
+  /** A self-signed P-256 certificate for localhost and 127.0.0.1, made by the JDK's keytool. */
+  private static void keyStore(Path work) throws Exception {
+    Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+    Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "bench",
+        "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
+        "-ext", "san=dns:localhost,ip:127.0.0.1", "-validity", "2",
+        "-storetype", "PKCS12", "-keystore", work.resolve("bench.p12").toString(),
+        "-storepass", PASSWORD)
+        .redirectErrorStream(true).redirectOutput(work.resolve("keytool.log").toFile()).start();
+    if (process.waitFor() != 0) {
+      throw new IllegalStateException("keytool failed: " + Files.readString(work.resolve("keytool.log")));
+    }
+  }
+
+  private static KeyStore trustStore(Path work) throws Exception {
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(work.resolve("bench.p12"))) {
+      keys.load(in, PASSWORD.toCharArray());
+    }
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("bench", keys.getCertificate("bench"));
+    return trust;
+  }
+
+  /** Parks each agent's long poll; a wait that ends with a 304 polls again, as an agent would. */
+  private final class LongPoller {
+    private final List<HttpClient> clients;
+    private final String[] etags;
+    private final String expected;
+    private final AtomicLongArray answeredMicros;
+    private final CountDownLatch answered;
+    private final AtomicInteger timedOut;
+    private final AtomicInteger failures;
+    private final Semaphore connecting;
+
+    LongPoller(List<HttpClient> clients, String[] etags, String expected, AtomicLongArray answeredMicros,
+        CountDownLatch answered, AtomicInteger timedOut, AtomicInteger failures, Semaphore connecting) {
+      this.clients = clients;
+      this.etags = etags;
+      this.expected = expected;
+      this.answeredMicros = answeredMicros;
+      this.answered = answered;
+      this.timedOut = timedOut;
+      this.failures = failures;
+      this.connecting = connecting;
+    }
+
+    /** @param first whether this is the agent's first poll, which holds a connecting permit */
+    void poll(int agent, boolean first) {
+      var request = clients.get(agent % SOURCE_ADDRESSES)
+          .newRequest(base.resolve("/v1/agent/policies?wait=60"))
+          .headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + credentials.get(agent))
+              .put(HttpHeader.IF_NONE_MATCH, etags[agent]))
+          .timeout(90, TimeUnit.SECONDS);
+      if (first) {
+        request.onRequestSuccess(r -> connecting.release()).onRequestFailure((r, x) -> connecting.release());
+      }
+      request.send(new BufferingResponseListener(1 << 20) {
+        @Override
+        public void onComplete(Result result) {
+          int status = result.isSucceeded() ? result.getResponse().getStatus() : -1;
+          String etag = status == 200 ? result.getResponse().getHeaders().get(HttpHeader.ETAG) : null;
+          if (status == 304) {
+            timedOut.incrementAndGet();
+            poll(agent, false);
+          } else if (etag != null && etag.startsWith(expected)) {
+            answeredMicros.set(agent, PushBenchmarkServer.epochMicros());
+            answered.countDown();
+          } else {
+            failures.incrementAndGet();
+            answered.countDown();
+          }
+        }
+      });
+    }
+  }
+
+  /** One agent's push socket: notes when the first notification arrives. */
+  public static final class AgentSocket extends Session.Listener.AbstractAutoDemanding {
+    private final int index;
+    private final AtomicLongArray receivedMicros;
+    private final AtomicReference<CountDownLatch> notified;
+
+    AgentSocket(int index, AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) {
+      this.index = index;
+      this.receivedMicros = receivedMicros;
+      this.notified = notified;
+    }
+
+    @Override
+    public void onWebSocketText(String message) {
+      if (receivedMicros.compareAndSet(index, 0, PushBenchmarkServer.epochMicros())) {
+        notified.get().countDown();
+      }
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+      // Counted where it matters (connect failures, missing notifications); not logged 10,000 times.
+    }
+  }
+
+  private record ServerState(long heapBytes, int threads, int idlePoolThreads, int pushSockets, int parkedPolls) {
+    /** Threads other than idle pool ones: what parked polls or open sockets would add. */
+    int working() {
+      return threads - idlePoolThreads;
+    }
+
+    String threadsText() {
+      return threads + " (" + working() + " not idle in the pool)";
+    }
+  }
+
+  private record Published(long revision, long commitMicros, long returnedMicros) {}
+
+  /** The server JVM and its command line (see {@link PushBenchmarkServer}). */
+  private static final class ServerProcess implements AutoCloseable {
+    private final Process process;
+    private final BufferedReader out;
+    private final Writer in;
+    private final int port;
+
+    private ServerProcess(Process process) throws IOException {
+      this.process = process;
+      this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      this.in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+      this.port = Integer.parseInt(reply("ready")[1]);
+    }
+
+    static ServerProcess start(Path work, int agents, String store) throws IOException {
+      Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+      String heap = System.getProperty("server.heap", "1g");
+      Process process = new ProcessBuilder(java.toString(), "-Xmx" + heap, "-Xms" + heap,
+          "-cp", System.getProperty("java.class.path"), PushBenchmarkServer.class.getName(),
+          work.toString(), Integer.toString(agents), store)
+          .redirectError(work.resolve("server.log").toFile()).start();
+      System.out.printf("server JVM pid %d (-Xmx%s), its log: %s%n", process.pid(), heap, work.resolve("server.log"));
+      return new ServerProcess(process);
+    }
+
+    synchronized ServerState state() throws IOException {
+      String[] reply = command("state");
+      return new ServerState(Long.parseLong(reply[1]), Integer.parseInt(reply[2]), Integer.parseInt(reply[3]),
+          (int) Double.parseDouble(reply[4]), Integer.parseInt(reply[5]));
+    }
+
+    /**
+     * With {@code -Dhistogram=true}, writes the server's class histogram (jcmd
+     * GC.class_histogram) to {@code WORK/histogram-NAME.txt}: where the heap per socket goes.
+     */
+    void histogram(String name) throws Exception {
+      if (Boolean.getBoolean("histogram")) {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Path file = Path.of(System.getProperty("java.io.tmpdir")).resolve("egosecure-histogram-" + name + ".txt");
+        new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.class_histogram")
+            .redirectOutput(file.toFile()).redirectErrorStream(true).start().waitFor();
+        System.out.println("class histogram: " + file);
+        if (Boolean.getBoolean("heap.dump")) {
+          Path dump = file.resolveSibling("egosecure-heap-" + name + ".hprof");
+          Files.deleteIfExists(dump);
+          new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.heap_dump", dump.toString())
+              .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+          System.out.println("heap dump: " + dump);
+        }
+      }
+    }
+
+    /** The open push sockets now, without the full GC of {@link #state()}. */
+    synchronized int sockets() throws IOException {
+      return (int) Double.parseDouble(command("sockets")[1]);
+    }
+
+    /** The parked polls now, without the full GC of {@link #state()}. */
+    synchronized int parked() throws IOException {
+      return Integer.parseInt(command("parked")[1]);
+    }
+
+    synchronized Published publish() throws IOException {
+      String[] reply = command("publish");
+      return new Published(Long.parseLong(reply[1]), Long.parseLong(reply[2]), Long.parseLong(reply[3]));
+    }
+
+    private String[] command(String command) throws IOException {
+      in.write(command + "\n");
+      in.flush();
+      return reply(command.equals("publish") ? "published" : command);
+    }
+
+    private String[] reply(String expected) throws IOException {
+      for (String line; (line = out.readLine()) != null; ) {
+        if (line.startsWith("@")) {
+          String[] words = line.substring(1).split(" ");
+          if (!words[0].equals(expected)) {
+            throw new IllegalStateException("the server answered " + line + " instead of @" + expected);
+          }
+          return words;
+        }
+      }
+      throw new IllegalStateException("the server exited (exit " + exitCode() + "); see its log");
+    }
+
+    private String exitCode() {
+      return process.isAlive() ? "still running" : Integer.toString(process.exitValue());
+    }
+
+    @Override
+    public void close() throws Exception {
+      try {
+        in.write("quit\n");
+        in.flush();
+      } catch (IOException gone) {
+        // Already exited: nothing to tell it.
+      }
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroy();
+      }
+    }
+  }
+}

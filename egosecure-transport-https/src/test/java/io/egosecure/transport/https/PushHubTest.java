@@ -1,0 +1,108 @@
+package io.egosecure.transport.https;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.egosecure.core.AgentIdentity;
+import io.egosecure.core.PolicyServer;
+import io.egosecure.core.Principal;
+import io.egosecure.core.model.TenantId;
+import io.egosecure.core.spi.KeyVault;
+import io.egosecure.core.spi.PolicyStore;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.OutgoingEntry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The fan-out itself, without sockets: how a publish is split over the executor. */
+class PushHubTest {
+  private static final int AGENTS = PushHub.BATCH * 2 + 7;
+  private static PolicyServer server;
+  private static TenantId tenant;
+  private static final List<AgentIdentity> agents = new ArrayList<>();
+
+  @BeforeAll
+  static void enrollAgents() {
+    server = PolicyServer.builder().store(PolicyStore.inMemory()).masterKey(KeyVault.generateMasterKey()).build();
+    server.start();
+    Principal operator = server.authenticateAdmin(server.bootstrapOperatorKey("test").orElseThrow().secret());
+    tenant = server.createTenant(operator, "Push").id();
+    String token = server.createEnrollmentToken(operator, tenant, Duration.ofHours(1), AGENTS, Set.of()).secret();
+    for (int i = 0; i < AGENTS; i++) {
+      agents.add(server.authenticateAgent(server.enroll(token, "agent-" + i, Map.of()).credential()));
+    }
+  }
+
+  @AfterAll
+  static void close() {
+    server.close();
+  }
+
+  /** A session that records the text it is sent. */
+  static final class RecordingSession extends CoreSession.Empty {
+    final List<String> texts = new ArrayList<>();
+
+    @Override
+    public boolean isOutputOpen() {
+      return true;
+    }
+
+    @Override
+    public void sendFrame(Frame frame, Callback callback, boolean batch) {
+      if (frame.getOpCode() == OpCode.TEXT) {
+        texts.add(StandardCharsets.UTF_8.decode(frame.getPayload()).toString());
+      }
+      callback.succeeded();
+    }
+
+    @Override
+    public void sendFrame(OutgoingEntry entry) {
+      sendFrame(entry.getFrame(), entry.getCallback(), entry.isBatch());
+    }
+  }
+
+  @Test
+  void aPublishIsSentInBatchesThatRunOnTheExecutorNotOnThePublishingThread() {
+    PushHub hub = new PushHub(agent -> true);
+    ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    hub.executor(tasks::add);
+    List<RecordingSession> sessions = new ArrayList<>();
+    for (AgentIdentity agent : agents) {
+      RecordingSession session = new RecordingSession();
+      hub.socketFor(agent).onOpen(session, Callback.NOOP);
+      sessions.add(session);
+    }
+
+    hub.revisionPublished(tenant, 7);
+
+    assertThat(sessions).allSatisfy(session -> assertThat(session.texts).isEmpty());
+    assertThat(tasks).hasSize(3);
+    tasks.forEach(Runnable::run);
+    assertThat(sessions).allSatisfy(session ->
+        assertThat(session.texts).containsExactly("{\"type\":\"policies-changed\",\"revision\":7}"));
+  }
+
+  @Test
+  void anotherTenantsPublishSendsNothing() {
+    PushHub hub = new PushHub(agent -> true);
+    ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    hub.executor(tasks::add);
+    RecordingSession session = new RecordingSession();
+    hub.socketFor(agents.get(0)).onOpen(session, Callback.NOOP);
+
+    hub.revisionPublished(TenantId.of("t-other"), 3);
+
+    assertThat(tasks).isEmpty();
+    assertThat(hub.openSockets()).isEqualTo(1);
+  }
+}
