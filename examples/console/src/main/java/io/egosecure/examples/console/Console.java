@@ -107,6 +107,8 @@ public final class Console {
       String... args) {
     Console console = new Console(workingDirectory, environmentKey);
     CommandLine commandLine = new CommandLine(console)
+        // "--settings @policy.json" names a settings file, not picocli's argument file.
+        .setExpandAtFiles(false)
         .setOut(new PrintWriter(out, true, StandardCharsets.UTF_8))
         .setErr(new PrintWriter(err, true, StandardCharsets.UTF_8))
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
