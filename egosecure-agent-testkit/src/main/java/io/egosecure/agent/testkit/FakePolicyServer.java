@@ -39,14 +39,13 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -137,7 +136,8 @@ public final class FakePolicyServer implements AutoCloseable {
 
   /** Guards everything below; parked long polls wait on it. */
   private final Object lock = new Object();
-  private final Set<String> unusedTokens = new HashSet<>();
+  /** Token to enrollments it has left. */
+  private final Map<String, Integer> unusedTokens = new HashMap<>();
   private final Map<String, FakeAgent> agentsByCredential = new LinkedHashMap<>();
   private final Map<String, FakeAgent> agentsById = new LinkedHashMap<>();
   private final List<FakeResponse> script = new ArrayList<>();
@@ -243,9 +243,17 @@ public final class FakePolicyServer implements AutoCloseable {
 
   /** A fresh enrollment token, good for one enrollment. */
   public String enrollmentToken() {
+    return enrollmentToken(1);
+  }
+
+  /** A fresh enrollment token, good for {@code uses} enrollments (a fleet sharing one token). */
+  public String enrollmentToken(int uses) {
+    if (uses < 1) {
+      throw new IllegalArgumentException("a token is good for at least one enrollment, not " + uses);
+    }
     String token = "enroll-" + randomSecret();
     synchronized (lock) {
-      unusedTokens.add(token);
+      unusedTokens.put(token, uses);
     }
     return token;
   }
@@ -562,8 +570,12 @@ public final class FakePolicyServer implements AutoCloseable {
       return invalid(e.getMessage());
     }
     synchronized (lock) {
-      if (!unusedTokens.remove(enroll.token())) {
+      Integer left = unusedTokens.remove(enroll.token());
+      if (left == null) {
         return unauthenticated("unknown or used-up enrollment token");
+      }
+      if (left > 1) {
+        unusedTokens.put(enroll.token(), left - 1);
       }
       FakeAgent agent = new FakeAgent("agent-" + randomHex(8), "agent-credential-" + randomSecret());
       agentsById.put(agent.id, agent);

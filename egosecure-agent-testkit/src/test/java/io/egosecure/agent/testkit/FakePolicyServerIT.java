@@ -1,6 +1,7 @@
 package io.egosecure.agent.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.egosecure.core.model.AgentState;
@@ -310,6 +311,15 @@ class FakePolicyServerIT {
     HttpResponse<byte[]> reused = client.send(enrollRequest(server.uri(), token),
         HttpResponse.BodyHandlers.ofByteArray());
     assertThat(reused.statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void aFleetTokenEnrollsAsManyAgentsAsItAllows() throws Exception {
+    String token = server.enrollmentToken(2);
+    assertThat(enroll(token).agentId()).isNotEqualTo(enroll(token).agentId());
+    assertThat(client.send(enrollRequest(server.uri(), token), HttpResponse.BodyHandlers.ofByteArray()).statusCode())
+        .isEqualTo(401);
+    assertThatThrownBy(() -> server.enrollmentToken(0)).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

@@ -36,51 +36,27 @@ class WalkthroughIT {
   @TempDir Path temp;
 
   private Path dataDir;
-  private RunningServer server;
+  private Terminal terminal;
   private URI url;
 
-  private record Run(int status, String out, String err) {
-    JsonNode json() {
-      return Json.readTree(out.getBytes(StandardCharsets.UTF_8));
-    }
-  }
-
   private void startServer() throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    ReferenceServer.Launch launch = ReferenceServer.start(
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        "--data-dir", dataDir.toString(), "--host", "127.0.0.1", "--port", "0");
-    server = launch.server().orElseThrow(() -> new AssertionError(err.toString(StandardCharsets.UTF_8)));
-    url = URI.create(Files.readString(dataDir.resolve("server.url")).strip());
-    assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("EgoSecure server ready at " + url + "\n");
+    terminal.startServer();
+    url = terminal.url;
   }
 
   @AfterEach
   void stopServer() {
-    if (server != null) {
-      server.close();
+    if (terminal != null) {
+      terminal.close();
     }
   }
 
-  /** A console command as an operator types it, with the server's URL, CA and a key file. */
-  private Run console(Path keyFile, String... args) {
-    List<String> all = new ArrayList<>(List.of(
-        "--server", url.toString(), "--ca", dataDir.resolve("server.crt").toString(), "--key-file", keyFile.toString()));
-    all.addAll(List.of(args));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int status = Console.run(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), all.toArray(String[]::new));
-    return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private Terminal.Run console(Path keyFile, String... args) {
+    return terminal.console(keyFile, args);
   }
 
   private JsonNode json(Path keyFile, String... args) {
-    List<String> all = new ArrayList<>(List.of("--json"));
-    all.addAll(List.of(args));
-    Run run = console(keyFile, all.toArray(String[]::new));
-    assertThat(run.status()).as(String.join(" ", args) + ": " + run.err()).isZero();
-    return run.out().isBlank() ? null : run.json();
+    return terminal.json(keyFile, args);
   }
 
   private HttpClient agentHttp() throws Exception {
@@ -101,6 +77,7 @@ class WalkthroughIT {
   @Test
   void walkthroughSurvivesARestart() throws Exception {
     dataDir = temp.resolve("egosecure-data");
+    terminal = new Terminal(dataDir);
     startServer();
     Path operator = dataDir.resolve("operator.key");
 
@@ -135,27 +112,26 @@ class WalkthroughIT {
     assertThat(agents).hasSize(1);
     assertThat(agents.path(0).path("appliedRevision").asLong()).isEqualTo(1);
     assertThat(agents.path(0).path("lastSeenAt").isNull()).isFalse();
-    Run table = console(alice, "agents", "list", "-t", tenant);
+    Terminal.Run table = console(alice, "agents", "list", "-t", tenant);
     assertThat(table.out()).contains("host-01", "up to date");
     JsonNode compliance = json(alice, "compliance", "-t", tenant);
     assertThat(compliance.path("revision").asLong()).isEqualTo(1);
     assertThat(compliance.path("applied").asLong()).isEqualTo(1);
 
     // Errors come from the server's problem+json, with distinct exit statuses.
-    Run missing = console(operator, "tenants", "show", "t-doesnotexist");
+    Terminal.Run missing = console(operator, "tenants", "show", "t-doesnotexist");
     assertThat(missing.status()).isEqualTo(5);
     assertThat(missing.err()).contains("(404)").contains("t-doesnotexist");
-    Run forbidden = console(alice, "admin-keys", "list");
+    Terminal.Run forbidden = console(alice, "admin-keys", "list");
     assertThat(forbidden.status()).isEqualTo(4);
     assertThat(forbidden.err()).contains("(403)");
-    Run stale = console(alice, "policies", "update", policyId, "-t", tenant, "--version", "99", "--name", "x");
+    Terminal.Run stale = console(alice, "policies", "update", policyId, "-t", tenant, "--version", "99", "--name", "x");
     assertThat(stale.status()).isEqualTo(6);
     assertThat(stale.err()).contains("(412)");
 
     // Restart on the same data dir: tenants, keys, revisions and the agent's credential remain.
     String etag = first.etag().orElseThrow();
-    server.close();
-    server = null;
+    terminal.stopServer();
     startServer();
     http = agentHttp();
     agent = Agent.withCredential(http, agent.id, agent.credential, agent.signingKey);
