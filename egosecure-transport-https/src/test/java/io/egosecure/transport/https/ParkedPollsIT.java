@@ -64,7 +64,8 @@ class ParkedPollsIT {
         }
       }
     }
-    assertThat(fx.policyServer.parkedPolls()).isEqualTo(POLLS);
+    // At least: a poll whose client gave up may still be parked when its replacement arrives.
+    assertThat(fx.policyServer.parkedPolls()).isGreaterThanOrEqualTo(POLLS);
     int busyWhileParked = fx.https.busyThreads();
     log.info("{} polls parked in {} ms on a pool of {} threads; busy threads {} before, {} while parked",
         POLLS, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - parkStart), THREADS, busyBefore, busyWhileParked);
