@@ -108,8 +108,8 @@ public final class FakePolicyServer implements AutoCloseable {
   public static final String POLICIES_PATH = "/v1/agent/policies";
   public static final String STATUS_PATH = "/v1/agent/status";
   public static final String NOTIFICATIONS_PATH = "/v1/agent/notifications";
-  public static final String POLL_INTERVAL_HEADER = "EgoSecure-Poll-Interval";
-  public static final String POLL_JITTER_HEADER = "EgoSecure-Poll-Jitter-Percent";
+  public static final String POLL_INTERVAL_HEADER = AgentMessages.POLL_INTERVAL_HEADER;
+  public static final String POLL_JITTER_HEADER = AgentMessages.POLL_JITTER_HEADER;
 
   private static final Logger log = LoggerFactory.getLogger(FakePolicyServer.class);
   private static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(60);

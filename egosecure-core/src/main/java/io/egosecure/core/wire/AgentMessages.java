@@ -14,6 +14,11 @@ import java.util.Map;
  * written by {@link PolicySets}. Agents read these with {@link Json.Strictness#IGNORE_UNKNOWN_FIELDS}.
  */
 public final class AgentMessages {
+  /** On every poll answer: the interval, in seconds, to poll at. Wins over the set's own field. */
+  public static final String POLL_INTERVAL_HEADER = "EgoSecure-Poll-Interval";
+  /** On every poll answer: how far, in percent, each poll may move from the interval. */
+  public static final String POLL_JITTER_HEADER = "EgoSecure-Poll-Jitter-Percent";
+
   private AgentMessages() {}
 
   /** {@code POST /v1/agent/enroll}. {@code labels} may be absent. */

@@ -13,8 +13,8 @@ import org.eclipse.jetty.http.HttpHeader;
 
 /** The agent API of PROTOCOL.md: enroll, poll (plain and long), report status. */
 final class AgentApi {
-  static final String POLL_INTERVAL_HEADER = "EgoSecure-Poll-Interval";
-  static final String POLL_JITTER_HEADER = "EgoSecure-Poll-Jitter-Percent";
+  static final String POLL_INTERVAL_HEADER = AgentMessages.POLL_INTERVAL_HEADER;
+  static final String POLL_JITTER_HEADER = AgentMessages.POLL_JITTER_HEADER;
   private static final long OVERLOAD_RETRY_SECONDS = 5;
 
   private final Transport transport;
