@@ -34,6 +34,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -55,8 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 final class AgentEngine {
   private static final Logger log = LoggerFactory.getLogger(PolicyAgent.class);
-  static final String POLL_INTERVAL_HEADER = "EgoSecure-Poll-Interval";
-  static final String POLL_JITTER_HEADER = "EgoSecure-Poll-Jitter-Percent";
   private static final Duration MAX_LONG_POLL = Duration.ofSeconds(60);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
@@ -69,12 +68,12 @@ final class AgentEngine {
   private final ScheduledExecutorService scheduler;
   private final boolean ownsScheduler;
   private final SerialExecutor serial;
-  private final HttpClient http;
+  private HttpClient http;
   private final Backoff backoff;
 
   // Confined to the serial executor.
   private Phase phase = Phase.STARTING;
-  private StateDirectory state;
+  private volatile StateDirectory state; // volatile: released from the closing thread if the agent's is stuck
   private Identity identity;
   private Verifier verifier;
   private Verified inForce;
@@ -86,6 +85,8 @@ final class AgentEngine {
   private int failures;
   private boolean ready;
   private ScheduledFuture<?> nextPoll;
+  private ScheduledFuture<?> nextEnrollment;
+  private final java.util.Set<CompletableFuture<?>> exchanges = new java.util.HashSet<>();
   private boolean pollInFlight;
   private boolean pollRequested;
   private ScheduledFuture<?> staleCheck;
@@ -93,7 +94,8 @@ final class AgentEngine {
   private AgentMessages.StatusReport pendingReport;
   private AgentMessages.StatusReport lastReported;
   private boolean reportInFlight;
-  private PushConnection push;
+  private volatile PushConnection push; // volatile: as state
+  private Instant pushOpenedAt;
   private boolean pushEverOpened;
   private int pushFailures;
   private ScheduledFuture<?> pushTimer;
@@ -107,15 +109,6 @@ final class AgentEngine {
     this.serial = new SerialExecutor(scheduler);
     this.backoff = new Backoff(settings.initialBackoff(), settings.maxBackoff(), settings.random());
     this.pollInterval = settings.defaultPollInterval();
-    this.http = HttpClient.newBuilder()
-        .sslContext(settings.tls())
-        .sslParameters(Tls.parameters(settings.tls()))
-        .proxy(settings.proxySelector())
-        .connectTimeout(settings.connectTimeout())
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .version(HttpClient.Version.HTTP_1_1)
-        .executor(serial)
-        .build();
   }
 
   Optional<PolicySet> current() {
@@ -123,6 +116,24 @@ final class AgentEngine {
   }
 
   void start() {
+    // Built here, not in the constructor: the client starts its selector thread at once.
+    http = HttpClient.newBuilder()
+        .sslContext(settings.tls())
+        .sslParameters(Tls.parameters(settings.tls()))
+        .proxy(settings.proxySelector())
+        .connectTimeout(settings.connectTimeout())
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .version(HttpClient.Version.HTTP_1_1)
+        // The client's own work runs on the agent's executor, and inline once that is closed,
+        // so exchanges cancelled at close() can still complete inside the client.
+        .executor(task -> {
+          if (serial.isClosed()) {
+            task.run();
+          } else {
+            serial.execute(task);
+          }
+        })
+        .build();
     serial.execute(this::boot);
   }
 
@@ -130,22 +141,33 @@ final class AgentEngine {
     serial.execute(this::poll);
   }
 
-  /** Stops within about {@code timeout}: no task, socket or thread of the agent's survives. */
+  /**
+   * Stops within about {@code timeout}: cancels exchanges, closes the push socket, releases the
+   * state directory. Called from the agent's own thread (a listener), it shuts down inline; if an
+   * applier hangs past the timeout, the socket and the directory are released regardless.
+   */
   void close(Duration timeout) {
-    CountDownLatch stopped = new CountDownLatch(1);
-    serial.execute(() -> {
+    if (serial.isRunningTasksOnThisThread()) {
+      shutDown();
+    } else {
+      CountDownLatch stopped = new CountDownLatch(1);
+      serial.execute(() -> {
+        try {
+          shutDown();
+        } finally {
+          stopped.countDown();
+        }
+      });
       try {
-        shutDown();
-      } finally {
-        stopped.countDown();
+        if (!stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          log.warn("the agent did not stop within {} (a PolicyApplier still running?); releasing its socket"
+              + " and state directory and interrupting it", timeout);
+          releaseResources();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        releaseResources();
       }
-    });
-    try {
-      if (!stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("the agent did not stop within {} (a PolicyApplier still running?); interrupting it", timeout);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
     serial.close();
     if (ownsScheduler) {
@@ -156,13 +178,37 @@ final class AgentEngine {
         Thread.currentThread().interrupt();
       }
     }
-    // Java 21 can close an HttpClient; on 17 its selector thread ends once the client is unreachable.
-    if (http instanceof AutoCloseable closeable) {
-      try {
-        closeable.close();
-      } catch (Exception e) {
-        log.debug("closing the HTTP client: {}", e.toString());
-      }
+    shutDownHttpClient();
+  }
+
+  /**
+   * Java 21 can stop an HttpClient at once ({@code shutdownNow}; its {@code close} would wait for
+   * a parked long poll). On 17 the client's selector thread ends once the client is unreachable
+   * and its exchanges, cancelled by {@link #shutDown}, are done.
+   */
+  private void shutDownHttpClient() {
+    if (http == null) {
+      return;
+    }
+    try {
+      HttpClient.class.getMethod("shutdownNow").invoke(http);
+    } catch (NoSuchMethodException e) {
+      // Java 17.
+    } catch (ReflectiveOperationException e) {
+      log.debug("stopping the HTTP client: {}", e.toString());
+    }
+    http = null;
+  }
+
+  /** What must not outlive close() even while the agent's thread is stuck: the socket and the lock. */
+  private void releaseResources() {
+    PushConnection connection = push;
+    if (connection != null) {
+      connection.closeConnection(CloseFrame.GOING_AWAY, "agent closing");
+    }
+    StateDirectory directory = state;
+    if (directory != null) {
+      directory.close();
     }
   }
 
@@ -175,7 +221,12 @@ final class AgentEngine {
       stop(e);
       return;
     }
-    identity = readIdentity().orElse(null);
+    try {
+      identity = readIdentity().orElse(null);
+    } catch (PolicyAgentException e) {
+      stop(e);
+      return;
+    }
     if (identity != null) {
       verifier = verifierFor(identity);
       if (verifier == null) {
@@ -201,13 +252,21 @@ final class AgentEngine {
     schedulePoll(delay);
   }
 
-  private Optional<Identity> readIdentity() {
+  /**
+   * The saved identity. Only a file found corrupt is set aside; one that cannot be read now (a
+   * virus scanner holding it, a permission) stops the agent and stays, so a passing I/O error
+   * never un-enrolls an endpoint.
+   */
+  private Optional<Identity> readIdentity() throws PolicyAgentException {
     try {
       return state.readIdentity();
     } catch (PolicyAgentException e) {
+      if (e.kind() != Kind.STATE_CORRUPT) {
+        throw e;
+      }
       report(e);
-      forget(StateDirectory.IDENTITY);
-      forget(StateDirectory.POLICY_SET);
+      setAside(StateDirectory.IDENTITY);
+      setAside(StateDirectory.POLICY_SET);
       return Optional.empty();
     }
   }
@@ -228,8 +287,8 @@ final class AgentEngine {
     } catch (GeneralSecurityException | IllegalArgumentException | ValidationException e) {
       report(new PolicyAgentException(Kind.STATE_CORRUPT,
           "the saved identity holds an unusable signing key or id (" + e.getMessage() + "); enrolling again", e));
-      forget(StateDirectory.IDENTITY);
-      forget(StateDirectory.POLICY_SET);
+      setAside(StateDirectory.IDENTITY);
+      setAside(StateDirectory.POLICY_SET);
       return null;
     }
   }
@@ -241,7 +300,9 @@ final class AgentEngine {
       stored = state.readPolicySet();
     } catch (PolicyAgentException e) {
       report(e);
-      forget(StateDirectory.POLICY_SET);
+      if (e.kind() == Kind.STATE_CORRUPT) {
+        setAside(StateDirectory.POLICY_SET);
+      }
       return;
     }
     if (stored.isEmpty()) {
@@ -251,7 +312,7 @@ final class AgentEngine {
     if (verdict instanceof Rejected rejected) {
       report(new PolicyAgentException(Kind.STATE_CORRUPT, state.path().resolve(StateDirectory.POLICY_SET)
           + " does not verify (" + rejected.rejection().message() + "); treating it as absent"));
-      forget(StateDirectory.POLICY_SET);
+      setAside(StateDirectory.POLICY_SET);
       return;
     }
     Verified verified = ((Accepted) verdict).verified();
@@ -271,6 +332,8 @@ final class AgentEngine {
       etag = stored.get().etag();
       current = set;
       notifyListener(listener -> listener.applied(set));
+      // Said again: the report of the last run may not have reached the server before it stopped.
+      queueReport(new AgentMessages.StatusReport(set.revision(), AgentState.APPLIED, ""));
     } else {
       rejected(new Rejection(Rejection.Reason.APPLY_FAILED, OptionalLong.of(set.revision()), result.message()));
     }
@@ -284,7 +347,7 @@ final class AgentEngine {
       return;
     }
     AgentMessages.EnrollRequest body = new AgentMessages.EnrollRequest(
-        settings.enrollmentToken(), settings.agentName(), settings.labels());
+        settings.enrollmentToken(), agentName(), settings.labels());
     HttpRequest request = HttpRequest.newBuilder(server().resolve("v1/agent/enroll"))
         .timeout(REQUEST_TIMEOUT)
         .header("Content-Type", "application/json")
@@ -299,7 +362,8 @@ final class AgentEngine {
       return;
     }
     if (failure != null) {
-      schedule(this::enroll, retryDelay(unavailable("enrolling at " + server(), failure), true, Duration.ZERO));
+      nextEnrollment = schedule(this::enroll, retryDelay(unavailable("enrolling at " + server(), failure), true,
+          Duration.ZERO));
       return;
     }
     int status = response.statusCode();
@@ -308,7 +372,7 @@ final class AgentEngine {
       try {
         answer = Json.read(response.body(), EnrollResponse.class, Json.Strictness.IGNORE_UNKNOWN_FIELDS);
       } catch (ValidationException e) {
-        schedule(this::enroll, retryDelay(new PolicyAgentException(Kind.UNEXPECTED_RESPONSE,
+        nextEnrollment = schedule(this::enroll, retryDelay(new PolicyAgentException(Kind.UNEXPECTED_RESPONSE,
             "the enrollment answer is unusable: " + e.getMessage(), e), false, Duration.ZERO));
         return;
       }
@@ -338,7 +402,7 @@ final class AgentEngine {
       stop(new PolicyAgentException(Kind.ENROLLMENT_REFUSED, "the server refused the enrollment: "
           + describe(response)));
     } else {
-      schedule(this::enroll, retryDelay(problem(response), status >= 500, retryAfter(response)));
+      nextEnrollment = schedule(this::enroll, retryDelay(problem(response), status >= 500, retryAfter(response)));
     }
   }
 
@@ -360,25 +424,33 @@ final class AgentEngine {
         .header("Authorization", "Bearer " + identity.credential())
         .header("Accept", "application/json")
         .GET();
-    if (enforcing && etag != null && !etag.isEmpty()) {
+    String sentEtag = sentEtag();
+    if (sentEtag != null) {
       // Only the ETag of a set that is in force: a failed one must come again (opa#2220).
-      request.header("If-None-Match", etag);
+      request.header("If-None-Match", sentEtag);
     }
     pollInFlight = true;
     long started = System.nanoTime();
-    send(request.build(), (response, failure) -> polled(response, failure, started, wait));
+    send(request.build(), (response, failure) -> polled(response, failure, started, wait, sentEtag));
+  }
+
+  /** The ETag a poll sends now: that of the set in force, if any. */
+  private String sentEtag() {
+    return enforcing && etag != null && !etag.isEmpty() ? etag : null;
   }
 
   /**
-   * Whether to park the next long poll at once: after a change (the next one parks), or after a
-   * wait the server really held. A server that answers at once (no long polls, or a low cap)
-   * is polled at the interval instead, never in a tight loop.
+   * Whether to park the next long poll at once: after a set that moved this agent on (the next
+   * poll, with its new ETag, parks), or after a wait the server really held. A set that was
+   * rejected or failed to apply, or a server that answers at once (no long polls, a low cap),
+   * waits for the interval instead: never a tight loop.
    */
-  private static boolean heldLongPoll(int status, Duration took, Duration wait) {
-    return !wait.isZero() && (status == 200 || took.compareTo(wait.dividedBy(2)) >= 0);
+  private static boolean parkAgain(Duration wait, boolean movedOn, Duration took) {
+    return !wait.isZero() && (movedOn || took.compareTo(wait.dividedBy(2)) >= 0);
   }
 
-  private void polled(HttpResponse<byte[]> response, Throwable failure, long started, Duration wait) {
+  private void polled(HttpResponse<byte[]> response, Throwable failure, long started, Duration wait,
+      String sentEtag) {
     pollInFlight = false;
     if (phase != Phase.POLLING) {
       return;
@@ -397,7 +469,8 @@ final class AgentEngine {
       flushReport();
       startPush();
       Duration took = Duration.ofNanos(System.nanoTime() - started);
-      schedulePoll(pollRequested || heldLongPoll(status, took, wait)
+      boolean movedOn = status == 200 && !Objects.equals(sentEtag, sentEtag());
+      schedulePoll(pollRequested || parkAgain(wait, movedOn, took)
           ? Duration.ZERO : max(Duration.ZERO, jittered(pollInterval).minus(took)));
       pollRequested = false;
     } else if (status == 401) {
@@ -448,14 +521,19 @@ final class AgentEngine {
     log.warn("rejected a policy set: {}", rejection.message());
     notifyListener(listener -> listener.rejected(rejection));
     long revision = rejection.revision().orElse(inForce == null ? 0 : inForce.set().revision());
-    queueReport(new AgentMessages.StatusReport(revision, AgentState.FAILED, rejection.message()));
+    String message = rejection.message();
+    // The server keeps this much; more would only make every report bigger.
+    if (message.length() > AgentStatus.MAX_MESSAGE_LENGTH) {
+      message = message.substring(0, AgentStatus.MAX_MESSAGE_LENGTH);
+    }
+    queueReport(new AgentMessages.StatusReport(revision, AgentState.FAILED, message));
   }
 
   private void pollingSettings(HttpResponse<byte[]> response) {
     // The headers win over the set's own field: the tenant may have changed them since it was signed.
-    response.headers().firstValue(POLL_INTERVAL_HEADER).flatMap(AgentEngine::parseLong)
+    response.headers().firstValue(AgentMessages.POLL_INTERVAL_HEADER).flatMap(AgentEngine::parseLong)
         .ifPresent(seconds -> pollInterval = clamp(Duration.ofSeconds(seconds)));
-    response.headers().firstValue(POLL_JITTER_HEADER).flatMap(AgentEngine::parseLong)
+    response.headers().firstValue(AgentMessages.POLL_JITTER_HEADER).flatMap(AgentEngine::parseLong)
         .ifPresent(percent -> jitterPercent = clampJitter(percent));
   }
 
@@ -523,7 +601,9 @@ final class AgentEngine {
       current = null;
       try {
         lockDown.accept(set);
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable e) {
         log.error("the fail-closed handler threw", e);
       }
     } else {
@@ -599,12 +679,22 @@ final class AgentEngine {
     if (connection != push) {
       return;
     }
-    pushFailures = 0;
+    pushOpenedAt = settings.clock().instant();
     pushTimer = schedule(this::watchPush, settings.pushSilenceTimeout().dividedBy(3));
     if (pushEverOpened) {
-      poll(); // a change may have come and gone while the socket was down
+      // A change may have come and gone while the socket was down: poll soon, spread over the
+      // jitter window, so a fleet reconnecting after a server restart does not poll in one second.
+      pollWithin(fraction(pollInterval, settings.random().nextDouble() * Math.max(jitterPercent, 10) / 100.0));
     }
     pushEverOpened = true;
+  }
+
+  /** Polls after {@code delay}, unless a poll is due sooner anyway. */
+  private void pollWithin(Duration delay) {
+    if (nextPoll != null && !nextPoll.isDone() && nextPoll.getDelay(TimeUnit.NANOSECONDS) <= delay.toNanos()) {
+      return;
+    }
+    schedulePoll(delay);
   }
 
   private void pushed(long revision) {
@@ -625,7 +715,8 @@ final class AgentEngine {
       return;
     }
     pushFailures++;
-    Duration delay = max(backoff.delay(pushFailures), MIN_INTERVAL);
+    // At least a second, plus full jitter: never the whole fleet at the same instant.
+    Duration delay = MIN_INTERVAL.plus(backoff.delay(pushFailures));
     log.debug("push socket closed ({}); reconnecting in {}", code, delay);
     pushTimer = schedule(() -> {
       pushTimer = null;
@@ -639,7 +730,13 @@ final class AgentEngine {
     if (connection == null) {
       return;
     }
-    Duration silent = Duration.between(connection.lastHeard(), settings.clock().instant());
+    Instant now = settings.clock().instant();
+    if (pushOpenedAt != null && Duration.between(pushOpenedAt, now).compareTo(settings.pushSilenceTimeout()) > 0) {
+      // Up for a while: the server is really back, so the next drop backs off from the start.
+      // Reset on open instead, a server accepting and dropping sockets would get a 1 s loop.
+      pushFailures = 0;
+    }
+    Duration silent = Duration.between(connection.lastHeard(), now);
     if (silent.compareTo(settings.pushSilenceTimeout()) > 0) {
       log.debug("push socket silent for {}; dropping it", silent);
       connection.closeConnection(CloseFrame.ABNORMAL_CLOSE, "silent for " + silent);
@@ -685,6 +782,7 @@ final class AgentEngine {
     log.error("the agent stopped: {}", problem.getMessage());
     phase = Phase.STOPPED;
     cancel(nextPoll);
+    cancel(nextEnrollment);
     stopPush();
     report(problem);
   }
@@ -692,8 +790,13 @@ final class AgentEngine {
   private void shutDown() {
     phase = Phase.CLOSED;
     cancel(nextPoll);
+    cancel(nextEnrollment);
     cancel(staleCheck);
     cancel(pushTimer);
+    for (CompletableFuture<?> exchange : List.copyOf(exchanges)) {
+      exchange.cancel(true); // the JDK aborts the exchange, a parked long poll included
+    }
+    exchanges.clear();
     if (push != null) {
       PushConnection connection = push;
       push = null;
@@ -727,13 +830,23 @@ final class AgentEngine {
       serial.execute(() -> handler.handle(null, e));
       return;
     }
+    exchanges.add(answer);
     answer.whenCompleteAsync((response, failure) -> {
+      exchanges.remove(answer);
       try {
         handler.handle(response, failure);
       } catch (RuntimeException e) {
         log.error("internal error handling {} {}", request.method(), request.uri().getPath(), e);
+        keepPolling();
       }
     }, serial);
+  }
+
+  /** After an internal error in a handler: whatever happened, the agent must poll again. */
+  private void keepPolling() {
+    if (phase == Phase.POLLING && !pollInFlight && (nextPoll == null || nextPoll.isDone())) {
+      schedulePoll(pollInterval);
+    }
   }
 
   @FunctionalInterface
@@ -756,7 +869,9 @@ final class AgentEngine {
   private void notifyListener(Consumer<PolicyAgentListener> event) {
     try {
       event.accept(settings.listener());
-    } catch (RuntimeException e) {
+    } catch (VirtualMachineError e) {
+      throw e;
+    } catch (Throwable e) {
       log.warn("a PolicyAgentListener threw", e);
     }
   }
@@ -765,11 +880,27 @@ final class AgentEngine {
     notifyListener(listener -> listener.error(problem));
   }
 
-  private void forget(String file) {
+  /** Moves a corrupt file out of the way (kept as {@code *.corrupt} for a post-mortem). */
+  private void setAside(String file) {
     try {
-      state.delete(file);
+      state.setAside(file);
     } catch (PolicyAgentException e) {
       report(e);
+    }
+  }
+
+  private String agentName() {
+    if (settings.agentName() != null) {
+      return settings.agentName();
+    }
+    String fromEnvironment = System.getenv("HOSTNAME");
+    if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+      return fromEnvironment.strip();
+    }
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "agent";
     }
   }
 
@@ -859,7 +990,8 @@ final class AgentEngine {
     private final Executor base;
     private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
     private boolean running;
-    private boolean closed;
+    private volatile boolean closed;
+    private volatile Thread runner;
 
     SerialExecutor(Executor base) {
       this.base = base;
@@ -888,6 +1020,15 @@ final class AgentEngine {
     }
 
     private void drain() {
+      runner = Thread.currentThread();
+      try {
+        drainTasks();
+      } finally {
+        runner = null;
+      }
+    }
+
+    private void drainTasks() {
       while (true) {
         Runnable task;
         synchronized (this) {
@@ -913,6 +1054,15 @@ final class AgentEngine {
     synchronized void close() {
       closed = true;
       tasks.clear();
+    }
+
+    boolean isClosed() {
+      return closed;
+    }
+
+    /** Whether the caller is one of this executor's tasks (a listener calling close(), say). */
+    boolean isRunningTasksOnThisThread() {
+      return runner == Thread.currentThread();
     }
   }
 }

@@ -8,7 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import java.util.random.RandomGenerator;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 
@@ -29,7 +29,7 @@ record AgentSettings(
     Consumer<PolicySet> lockDown,
     Duration clockSkew,
     Clock clock,
-    Random random,
+    RandomGenerator random,
     Duration initialBackoff,
     Duration maxBackoff,
     Duration pushSilenceTimeout,

@@ -2,7 +2,7 @@ package io.egosecure.agent;
 
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Random;
+import java.util.random.RandomGenerator;
 
 /**
  * Exponential backoff with full jitter: the n-th retry waits a uniformly random time between zero
@@ -12,9 +12,9 @@ import java.util.Random;
 final class Backoff {
   private final Duration initial;
   private final Duration cap;
-  private final Random random;
+  private final RandomGenerator random;
 
-  Backoff(Duration initial, Duration cap, Random random) {
+  Backoff(Duration initial, Duration cap, RandomGenerator random) {
     if (initial.isNegative() || initial.isZero()) {
       throw new IllegalArgumentException("initial backoff must be positive, was " + initial);
     }

@@ -2,10 +2,8 @@ package io.egosecure.agent;
 
 import io.egosecure.core.model.PolicySet;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.ProxySelector;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,12 +18,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Random;
+import java.util.random.RandomGenerator;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +61,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class PolicyAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PolicyAgent.class);
-  private static final AtomicInteger THREADS = new AtomicInteger();
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
   private final AgentSettings settings;
@@ -147,7 +143,7 @@ public final class PolicyAgent implements AutoCloseable {
     private long maxResponseBytes = 16L << 20;
     private Clock clock = Clock.systemUTC();
     private ScheduledExecutorService scheduler;
-    private Random random;
+    private RandomGenerator random;
 
     private Builder() {}
 
@@ -157,8 +153,10 @@ public final class PolicyAgent implements AutoCloseable {
      */
     public Builder server(URI uri) {
       Objects.requireNonNull(uri, "uri == null");
-      if (uri.getScheme() == null || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-        throw new IllegalArgumentException("a server is an absolute https URI without query or fragment, not " + uri);
+      if (uri.getScheme() == null || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null
+          || uri.getRawUserInfo() != null) {
+        // User info would be a password in a URI, and URIs get logged.
+        throw new IllegalArgumentException("a server is an absolute https URI without user info, query or fragment");
       }
       String text = uri.toString();
       servers.add(URI.create(text.endsWith("/") ? text : text + "/"));
@@ -334,7 +332,8 @@ public final class PolicyAgent implements AutoCloseable {
 
     /**
      * Runs the agent on the application's scheduler instead of a thread of its own. The agent
-     * still runs one task at a time, and does not shut the scheduler down.
+     * still runs one task at a time, and does not shut the scheduler down; give it one with
+     * {@code setRemoveOnCancelPolicy(true)}, so a timer the agent cancels at close is dropped.
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler == null");
@@ -342,7 +341,7 @@ public final class PolicyAgent implements AutoCloseable {
     }
 
     /** Test hook: seeds the jitter. */
-    Builder random(Random random) {
+    Builder random(RandomGenerator random) {
       this.random = Objects.requireNonNull(random, "random == null");
       return this;
     }
@@ -354,11 +353,14 @@ public final class PolicyAgent implements AutoCloseable {
     }
 
     /**
-     * @throws IllegalArgumentException naming the first setting missing or wrong
+     * Checks the settings and builds the agent; it starts nothing until {@link PolicyAgent#start()}.
+     *
+     * @throws IllegalStateException naming the first setting missing
+     * @throws IllegalArgumentException naming a setting that does not fit the others
      */
     public PolicyAgent build() {
       if (servers.isEmpty()) {
-        throw new IllegalArgumentException("server(URI) is required");
+        throw new IllegalStateException("server(URI) is required");
       }
       for (URI server : servers) {
         boolean http = "http".equalsIgnoreCase(server.getScheme());
@@ -369,20 +371,20 @@ public final class PolicyAgent implements AutoCloseable {
         }
       }
       if (stateDirectory == null) {
-        throw new IllegalArgumentException("stateDirectory(Path) is required");
+        throw new IllegalStateException("stateDirectory(Path) is required");
       }
       if (applier == null) {
-        throw new IllegalArgumentException("applier(PolicyApplier) is required");
+        throw new IllegalStateException("applier(PolicyApplier) is required");
       }
       boolean ownScheduler = scheduler == null;
-      ScheduledExecutorService executor = ownScheduler ? ownThread() : scheduler;
+      ScheduledExecutorService executor = ownScheduler ? ownThread(stateDirectory) : scheduler;
       AgentSettings settings = new AgentSettings(
           servers,
           Tls.context(trustAnchors, pins, clientKeys, clientKeyPassword),
           proxySelector != null ? proxySelector : ProxySelector.getDefault(),
           Duration.ofSeconds(10),
           enrollmentToken,
-          agentName != null ? agentName : hostName(),
+          agentName, // null: the host name, looked up when enrolling
           labels,
           stateDirectory,
           applier,
@@ -392,7 +394,7 @@ public final class PolicyAgent implements AutoCloseable {
           lockDown,
           clockSkew,
           clock,
-          random != null ? random : new Random(),
+          random != null ? random : RandomGenerator.getDefault(),
           initialBackoff,
           maxBackoff.compareTo(initialBackoff) < 0 ? initialBackoff : maxBackoff,
           pushSilenceTimeout,
@@ -402,28 +404,17 @@ public final class PolicyAgent implements AutoCloseable {
       return new PolicyAgent(settings, executor, ownScheduler);
     }
 
-    private static ScheduledExecutorService ownThread() {
-      int number = THREADS.incrementAndGet();
+    /** A thread of the agent's own, named after its state directory; started by the first task. */
+    private static ScheduledExecutorService ownThread(Path stateDirectory) {
+      Path name = stateDirectory.toAbsolutePath().getFileName();
       ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
-        Thread thread = new Thread(task, "egosecure-agent-" + number);
+        Thread thread = new Thread(task, "egosecure-agent-" + (name == null ? "" : name));
         thread.setDaemon(true); // an embedded agent must not keep its host's JVM alive
         return thread;
       });
       executor.setRemoveOnCancelPolicy(true);
       executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
       return executor;
-    }
-
-    private static String hostName() {
-      String fromEnvironment = System.getenv("HOSTNAME");
-      if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-        return fromEnvironment.strip();
-      }
-      try {
-        return InetAddress.getLocalHost().getHostName();
-      } catch (UnknownHostException e) {
-        return "agent";
-      }
     }
   }
 }

@@ -1,12 +1,13 @@
 package io.egosecure.agent;
 
+import io.egosecure.core.EgoSecureException;
 import java.util.Objects;
 
 /**
  * A problem the agent met and handled, as {@link PolicyAgentListener#error} reports it. The agent
  * never throws these into the application's threads; {@link #kind()} says what happened.
  */
-public final class PolicyAgentException extends Exception {
+public final class PolicyAgentException extends EgoSecureException {
   private static final long serialVersionUID = 1L;
 
   /** What went wrong. */

@@ -33,7 +33,8 @@ public interface PolicyAgentListener {
 
   /**
    * The server refused this agent's credential (revoked, or its tenant deleted). The agent stops
-   * polling and keeps enforcing its last-known-good set; only a new enrollment starts it again.
+   * polling and keeps enforcing its last-known-good set. To enroll again, close the agent, delete
+   * {@code identity.json} from its state directory, and start a new one with a fresh token.
    */
   default void revoked() {}
 
@@ -41,5 +42,5 @@ public interface PolicyAgentListener {
    * Something went wrong that the agent handles itself — the server unreachable, a corrupt state
    * file, an enrollment token refused — reported so the application can log or show it.
    */
-  default void error(Throwable problem) {}
+  default void error(PolicyAgentException problem) {}
 }

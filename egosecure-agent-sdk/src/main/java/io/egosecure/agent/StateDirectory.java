@@ -9,7 +9,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -36,6 +35,8 @@ final class StateDirectory implements AutoCloseable {
   static final String POLICY_SET = "policy-set.json";
   private static final String LOCK = "agent.lock";
   private static final String TEMPORARY_SUFFIX = ".tmp";
+  static final String CORRUPT_SUFFIX = ".corrupt";
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PolicyAgent.class);
 
   /** What enrollment gave this agent. The credential is a secret: this file is owner-only. */
   record Identity(String agentId, String tenantId, String credential, List<SigningKeyInfo> signingKeys) {
@@ -81,7 +82,8 @@ final class StateDirectory implements AutoCloseable {
 
   /** Creates the directory if needed (owner-only), takes its lock and clears torn writes. */
   static StateDirectory open(Path directory) throws PolicyAgentException {
-    boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    boolean posix = directory.getFileSystem().supportedFileAttributeViews().contains("posix");
+    FileChannel channel = null;
     try {
       if (!Files.isDirectory(directory)) {
         if (posix) {
@@ -90,9 +92,12 @@ final class StateDirectory implements AutoCloseable {
         } else {
           Files.createDirectories(directory);
         }
+      } else if (posix && !PosixFilePermissions.toString(Files.getPosixFilePermissions(directory)).endsWith("------")) {
+        // Not changed behind the owner's back: the directory may be theirs for other things too.
+        log.warn("state directory {} is open to group or others; the agent's files in it are owner-only,"
+            + " but consider making the directory owner-only too", directory);
       }
-      FileChannel channel = FileChannel.open(directory.resolve(LOCK),
-          StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel = FileChannel.open(directory.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock lock;
       try {
         lock = channel.tryLock();
@@ -100,16 +105,24 @@ final class StateDirectory implements AutoCloseable {
         lock = null;
       }
       if (lock == null) {
-        channel.close();
         throw new PolicyAgentException(PolicyAgentException.Kind.STATE_UNUSABLE,
             "state directory " + directory + " is in use by another agent");
       }
       StateDirectory state = new StateDirectory(directory, posix, channel, lock);
       state.removeTornWrites();
+      channel = null; // the state directory owns it now
       return state;
     } catch (IOException e) {
       throw new PolicyAgentException(PolicyAgentException.Kind.STATE_UNUSABLE,
           "cannot use state directory " + directory + ": " + e, e);
+    } finally {
+      if (channel != null) {
+        try {
+          channel.close(); // releases the lock too
+        } catch (IOException ignored) {
+          // Nothing more to release.
+        }
+      }
     }
   }
 
@@ -133,12 +146,18 @@ final class StateDirectory implements AutoCloseable {
     write(POLICY_SET, Json.write(stored));
   }
 
-  /** Forgets a file found corrupt, so the next start does not report it again. */
-  void delete(String name) throws PolicyAgentException {
+  /**
+   * Moves a file found corrupt to {@code <name>.corrupt} (replacing an older one), so the next
+   * start does not report it again and a person can still look at it.
+   */
+  void setAside(String name) throws PolicyAgentException {
+    Path file = directory.resolve(name);
     try {
-      Files.deleteIfExists(directory.resolve(name));
+      if (Files.exists(file)) {
+        Files.move(file, directory.resolve(name + CORRUPT_SUFFIX), StandardCopyOption.REPLACE_EXISTING);
+      }
     } catch (IOException e) {
-      throw unusable("cannot delete " + directory.resolve(name), e);
+      throw unusable("cannot move aside " + file, e);
     }
   }
 

@@ -30,6 +30,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
 final class Tls {
   static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
   static final String PIN_PREFIX = "sha256/";
+  private static final int MAX_PATH_LENGTH = 10;
 
   private Tls() {}
 
@@ -131,7 +132,7 @@ final class Tls {
    * The usual PKIX checks first, then the pins: a pinned key anywhere in the chain (leaf,
    * intermediate or root) is enough, as with OkHttp's CertificatePinner.
    */
-  private static final class PinningTrustManager extends X509ExtendedTrustManager {
+  static final class PinningTrustManager extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager delegate;
     private final Set<String> pins;
 
@@ -160,13 +161,56 @@ final class Tls {
       checkPins(chain);
     }
 
+    /**
+     * Pins are checked on the path that leads to a trusted certificate, not on the chain as sent:
+     * a server could append the pinned certificate to a chain it does not lead to
+     * (OkHttp's CVE-2016-2402).
+     */
     private void checkPins(X509Certificate[] chain) throws CertificateException {
-      for (X509Certificate certificate : chain) {
+      for (X509Certificate certificate : trustedPath(chain)) {
         if (pins.contains(pinOf(certificate))) {
           return;
         }
       }
-      throw new CertificateException("no key of the server's certificate chain is pinned");
+      throw new CertificateException("no key on the server's certificate path is pinned");
+    }
+
+    /** From the leaf, each certificate's signer, until a trusted certificate signs (or is) one. */
+    private List<X509Certificate> trustedPath(X509Certificate[] chain) throws CertificateException {
+      List<X509Certificate> anchors = List.of(delegate.getAcceptedIssuers());
+      List<X509Certificate> path = new ArrayList<>();
+      X509Certificate current = chain[0];
+      path.add(current);
+      for (int depth = 0; depth < MAX_PATH_LENGTH; depth++) {
+        X509Certificate anchor = signer(current, anchors);
+        if (anchor != null) {
+          if (!anchor.equals(current)) {
+            path.add(anchor);
+          }
+          return path;
+        }
+        X509Certificate next = signer(current, List.of(chain));
+        if (next == null || next.equals(current)) {
+          break;
+        }
+        path.add(next);
+        current = next;
+      }
+      throw new CertificateException("no path from the server's certificate to a trusted one");
+    }
+
+    private static X509Certificate signer(X509Certificate certificate, List<X509Certificate> candidates) {
+      for (X509Certificate candidate : candidates) {
+        if (candidate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal())) {
+          try {
+            certificate.verify(candidate.getPublicKey());
+            return candidate;
+          } catch (GeneralSecurityException e) {
+            // Same name, other key: not this one's signer.
+          }
+        }
+      }
+      return null;
     }
 
     @Override

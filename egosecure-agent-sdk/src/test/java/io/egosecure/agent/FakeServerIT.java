@@ -187,6 +187,70 @@ class FakeServerIT {
   }
 
   @Test
+  void aLongPollThatKeepsBringingAFailingSetWaitsForTheInterval() throws Exception {
+    server.pollInterval(Duration.ofSeconds(2), 0);
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    startAgent(b -> b.longPoll(true).applier(set -> ApplyResult.failure("driver busy")));
+    listener.await("rejected", SOON);
+    String agentId = server.agentIds().get(0);
+    int polls = server.pollCount(agentId);
+
+    Thread.sleep(3_000); // a tight loop would poll hundreds of times here
+
+    assertThat(server.pollCount(agentId) - polls).isBetween(1, 3);
+    assertThat(takeReport()).isEqualTo(new StatusReport(revision, AgentState.FAILED, "apply-failed: driver busy"));
+  }
+
+  @Test
+  void aRestartSaysAgainWhatIsInForce() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    startAgentAt(revision);
+    agent.close();
+
+    startAgent(b -> b);
+    // The report of the first run may never have arrived: the restarted agent says it again.
+    assertThat(takeReport()).isEqualTo(new StatusReport(revision, AgentState.APPLIED, ""));
+  }
+
+  @Test
+  void aListenerMayCloseTheAgentFromTheAgentsOwnThread() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    PolicyAgent[] self = new PolicyAgent[1];
+    java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    startAgent(b -> b.listener(new PolicyAgentListener() {
+      @Override
+      public void revoked() {
+        self[0].close();
+        closed.countDown();
+      }
+    }));
+    self[0] = agent;
+    String agentId = awaitEnrolled();
+    while (server.pollCount(agentId) == 0 || agent.current().isEmpty()) {
+      Thread.sleep(10);
+    }
+    server.revoke(agentId);
+    agent.pollNow();
+
+    assertThat(closed.await(3, java.util.concurrent.TimeUnit.SECONDS)).as("close() returned at once").isTrue();
+    // The state directory is free again: a new agent may use it, and enforces the saved set.
+    RecordingListener second = new RecordingListener();
+    startAgent(b -> b.listener(second));
+    second.awaitApplied(revision, SOON);
+  }
+
+  @Test
+  void anUnreadableIdentityStopsTheAgentButIsKept() throws Exception {
+    java.nio.file.Files.createDirectories(temp.resolve("agent").resolve(StateDirectory.IDENTITY)); // cannot be read as a file
+    startAgent(b -> b);
+
+    RecordingListener.Event error = listener.await("error", SOON);
+    assertThat(((PolicyAgentException) error.detail()).kind()).isEqualTo(PolicyAgentException.Kind.STATE_UNUSABLE);
+    assertThat(temp.resolve("agent").resolve(StateDirectory.IDENTITY)).isDirectory();
+    listener.assertNone("enrolled");
+  }
+
+  @Test
   void retryAfterIsHonoured() throws Exception {
     long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
     startAgentAt(revision);
@@ -234,6 +298,16 @@ class FakeServerIT {
     Thread.sleep(2_500);
     assertThat(server.pollCount(listener.agentId.value())).isGreaterThanOrEqualTo(polls + 2);
     assertThat(listener.count("error")).isEqualTo(1); // the one refused connection, then no more
+  }
+
+  /** Waits until the fake server has enrolled the agent, and returns its id. */
+  private String awaitEnrolled() throws InterruptedException {
+    long deadline = System.nanoTime() + SOON.toNanos();
+    while (server.agentIds().isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(server.agentIds()).hasSize(1);
+    return server.agentIds().get(0);
   }
 
   private StatusReport takeReport() throws InterruptedException {

@@ -21,7 +21,8 @@ class PolicyAgentBuilderTest {
 
   @Test
   void namesWhatIsMissing() {
-    assertThatThrownBy(() -> PolicyAgent.builder().build()).hasMessageContaining("server(URI) is required");
+    assertThatThrownBy(() -> PolicyAgent.builder().build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("server(URI) is required");
     assertThatThrownBy(() -> PolicyAgent.builder().server(URI.create("https://a.example")).build())
         .hasMessageContaining("stateDirectory(Path) is required");
     assertThatThrownBy(() -> PolicyAgent.builder().server(URI.create("https://a.example")).stateDirectory(temp).build())
@@ -35,7 +36,9 @@ class PolicyAgentBuilderTest {
     assertThatThrownBy(() -> complete().server(URI.create("ftp://policies.example.com/")).build())
         .hasMessageContaining("https://");
     assertThatThrownBy(() -> complete().server(URI.create("https://policies.example.com/?x=1")))
-        .hasMessageContaining("without query");
+        .hasMessageContaining("query");
+    assertThatThrownBy(() -> complete().server(URI.create("https://user:secret@policies.example.com/")))
+        .hasMessageContaining("user info").hasMessageNotContaining("secret");
     complete().server(URI.create("http://127.0.0.1:8080")).insecureHttpForDevelopment().build().close();
   }
 

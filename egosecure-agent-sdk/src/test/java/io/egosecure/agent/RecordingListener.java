@@ -50,7 +50,7 @@ final class RecordingListener implements PolicyAgentListener {
   }
 
   @Override
-  public void error(Throwable problem) {
+  public void error(PolicyAgentException problem) {
     add("error", problem);
   }
 

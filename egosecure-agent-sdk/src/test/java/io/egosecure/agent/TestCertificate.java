@@ -24,19 +24,28 @@ record TestCertificate(X509Certificate certificate, KeyPair keys) {
   static final char[] PASSWORD = "test-password".toCharArray();
 
   static TestCertificate selfSigned() {
+    return issue("CN=localhost", null);
+  }
+
+  /** A certificate named {@code subject}, signed by {@code issuer} (itself if null). */
+  static TestCertificate issue(String subject, TestCertificate issuer) {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
       generator.initialize(256);
       KeyPair pair = generator.generateKeyPair();
-      X500Name name = new X500Name("CN=localhost");
+      X500Name name = new X500Name(subject);
+      X500Name issuerName = issuer == null ? name
+          : X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded());
       Instant now = Instant.now();
-      JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(now.toEpochMilli()),
-          Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(Duration.ofDays(2))), name, pair.getPublic());
+      JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuerName,
+          BigInteger.valueOf(System.nanoTime()), Date.from(now.minus(Duration.ofMinutes(5))),
+          Date.from(now.plus(Duration.ofDays(2))), name, pair.getPublic());
       builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
           new GeneralName(GeneralName.dNSName, "localhost"), new GeneralName(GeneralName.iPAddress, "127.0.0.1")}));
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+      KeyPair signer = issuer == null ? pair : issuer.keys();
       X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(
-          builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
+          builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
       return new TestCertificate(certificate, pair);
     } catch (Exception e) {
       throw new IllegalStateException("cannot make a test certificate", e);
