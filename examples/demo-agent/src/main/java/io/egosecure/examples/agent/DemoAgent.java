@@ -2,6 +2,7 @@ package io.egosecure.examples.agent;
 
 import io.egosecure.agent.ApplyResult;
 import io.egosecure.agent.PolicyAgent;
+import io.egosecure.agent.PolicyAgentException;
 import io.egosecure.agent.PolicyAgentListener;
 import io.egosecure.agent.Rejection;
 import io.egosecure.core.model.AgentId;
@@ -59,6 +60,7 @@ public final class DemoAgent {
   Path ca;
 
   @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:EGOSECURE_TOKEN}",
+      showDefaultValue = CommandLine.Help.Visibility.NEVER, // a secret: --help must not print it
       description = "Enrollment token; needed on the first start only. Default: EGOSECURE_TOKEN")
   String token;
 
@@ -200,9 +202,10 @@ public final class DemoAgent {
       closed.await();
     }
 
+    /** Closes the agents together: one by one, a hundred would take a hundred times as long. */
     @Override
     public void close() {
-      agents.forEach(PolicyAgent::close);
+      agents.parallelStream().forEach(PolicyAgent::close);
       closed.countDown();
     }
   }
@@ -247,7 +250,7 @@ public final class DemoAgent {
     }
 
     @Override
-    public void error(Throwable problem) {
+    public void error(PolicyAgentException problem) {
       print("error: " + problem.getMessage());
     }
 

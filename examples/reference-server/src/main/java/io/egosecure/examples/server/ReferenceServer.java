@@ -107,7 +107,13 @@ public final class ReferenceServer {
       policyServer.start();
       Optional<IssuedAdminKey> operatorKey = policyServer.bootstrapOperatorKey("operator (reference server)");
       if (operatorKey.isPresent()) {
-        dataDir.createOwnerOnly(DataDir.OPERATOR_KEY, operatorKey.get().secret() + "\n");
+        if (dataDir.exists(DataDir.OPERATOR_KEY)) {
+          // A new database beside an old key file (the database was deleted or replaced): the
+          // old key opens nothing any more, and keeping it would lock the operator out for good.
+          log.warn("the database is new: replacing {}, whose key belonged to an earlier database",
+              dataDir.file(DataDir.OPERATOR_KEY));
+        }
+        dataDir.replaceOwnerOnly(DataDir.OPERATOR_KEY, operatorKey.get().secret() + "\n");
       }
       EgoSecureHttpsServer.Builder httpsBuilder = EgoSecureHttpsServer.builder(policyServer)
           .host(options.host)

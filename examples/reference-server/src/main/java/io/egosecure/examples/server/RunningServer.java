@@ -5,12 +5,15 @@ import io.egosecure.transport.https.EgoSecureHttpsServer;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A started reference server. {@link #close()} stops accepting connections, lets requests in
  * flight finish, then closes the policy server and the store; it is what SIGTERM and SIGINT run.
  */
 public final class RunningServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RunningServer.class);
   private final EgoSecureHttpsServer https;
   private final PolicyServer policyServer;
   private final Storage storage;
@@ -50,12 +53,21 @@ public final class RunningServer implements AutoCloseable {
       closing = true;
     }
     try {
-      https.close();
-      policyServer.close();
-      storage.close();
+      // Each part on its own: a failure to stop one must not leave the store open.
+      closeQuietly(https::close, "the HTTPS server");
+      closeQuietly(policyServer::close, "the policy server");
+      closeQuietly(storage::close, "the store");
     } finally {
       dataDir.deleteQuietly(DataDir.URL);
       closed.countDown();
+    }
+  }
+
+  private static void closeQuietly(Runnable close, String what) {
+    try {
+      close.run();
+    } catch (RuntimeException e) {
+      log.warn("stopping {} failed: {}", what, e.toString());
     }
   }
 }

@@ -113,6 +113,26 @@ class ReferenceServerIT {
     }
   }
 
+  @Test
+  void aNewDatabaseBesideAnOldOperatorKeyReplacesTheKey() throws Exception {
+    Path dataDir = temp.resolve("data");
+    try (RunningServer server = Launcher.run(args(dataDir)).running()) {
+      assertThat(server.uri()).isNotNull();
+    }
+    String oldKey = Files.readString(dataDir.resolve("operator.key")).strip();
+    for (String file : List.of("egosecure.db", "egosecure.db-wal", "egosecure.db-shm", "master.key")) {
+      Files.deleteIfExists(dataDir.resolve(file));
+    }
+
+    try (RunningServer server = Launcher.run(args(dataDir)).running()) {
+      String newKey = Files.readString(dataDir.resolve("operator.key")).strip();
+      assertThat(newKey).isNotEqualTo(oldKey);
+      HttpClient client = Https.trusting(dataDir.resolve("server.crt"));
+      assertThat(Https.get(client, server.uri().resolve("/v1/tenants"), newKey).statusCode()).isEqualTo(200);
+      assertThat(Https.get(client, server.uri().resolve("/v1/tenants"), oldKey).statusCode()).isEqualTo(401);
+    }
+  }
+
   private static Map<String, String> contents(Path dataDir) throws Exception {
     Map<String, String> contents = new TreeMap<>();
     for (String name : List.of("server.crt", "server.key", "operator.key", "master.key")) {
