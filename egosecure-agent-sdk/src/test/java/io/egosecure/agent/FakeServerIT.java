@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -124,6 +125,112 @@ class FakeServerIT {
     server.enqueue(FakeResponse.policySet(foreign).forPath(FakePolicyServer.POLICIES_PATH));
 
     assertRejected(Rejection.Reason.UNKNOWN_KEY, revision + 1);
+  }
+
+  @Test
+  void aReplayedOldResponseIsARollbackNeverAppliedAgain() throws Exception {
+    long first = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    startAgentAt(first);
+    byte[] recorded = receivedBody(); // the exact 200 body the agent verified and applied
+    long second = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":false}"));
+    listener.awaitApplied(second, SOON);
+    assertThat(takeReport()).isEqualTo(new StatusReport(second, AgentState.APPLIED, ""));
+
+    // Someone on the path (or a confused cache) answers with the old, validly signed response.
+    server.enqueue(FakeResponse.policySet(recorded).forPath(FakePolicyServer.POLICIES_PATH));
+
+    assertRejectedNotReapplied(Rejection.Reason.ROLLBACK, first);
+    assertThat(applied).extracting(PolicySet::revision).containsExactly(first, second);
+    assertThat(agent.current()).map(PolicySet::revision).contains(second);
+  }
+
+  @Test
+  void aReplayOfTheSetAReissueReplacedIsARollback() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    startAgentAt(revision);
+    byte[] beforeReissue = receivedBody();
+    Instant reissuedAt = server.reissue();
+    agent.pollNow();
+    awaitCurrentIssuedAt(reissuedAt);
+
+    server.enqueue(FakeResponse.policySet(beforeReissue).forPath(FakePolicyServer.POLICIES_PATH));
+
+    RecordingListener.Event event = listener.await("rejected", SOON);
+    assertThat(((Rejection) event.detail()).reason()).isEqualTo(Rejection.Reason.ROLLBACK);
+    StatusReport report = takeReportAfterApplied();
+    assertThat(report.state()).isEqualTo(AgentState.FAILED);
+    assertThat(report.message()).startsWith("rollback: ");
+    assertThat(agent.current()).map(PolicySet::issuedAt).contains(reissuedAt);
+  }
+
+  @Test
+  void anotherAgentsSetSignedByTheRightKeyIsRejected() throws Exception {
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    startAgentAt(revision);
+    // A second agent of the same tenant, whose validly signed set an attacker captured.
+    RecordingListener otherListener = new RecordingListener();
+    try (PolicyAgent other = PolicyAgent.builder()
+        .trustCertificates(server.certificatePem())
+        .enrollmentToken(server.enrollmentToken())
+        .stateDirectory(temp.resolve("other-agent"))
+        .listener(otherListener)
+        .push(false)
+        .applier(set -> ApplyResult.success())
+        .server(server.uri()).build()) {
+      other.start();
+      otherListener.awaitApplied(revision, SOON);
+    }
+    assertThat(takeReport().state()).isEqualTo(AgentState.APPLIED); // the other agent's report
+    byte[] othersSet = receivedBody(temp.resolve("other-agent"));
+    long next = revision + 1;
+    byte[] othersNewer = server.signedPolicySet(otherListener.agentId.value(), next, Instant.now(),
+        Instant.now().plus(Duration.ofDays(1)), List.of(FakePolicyServer.policy("usb", "device-control", "{\"block\":false}")));
+
+    server.enqueue(FakeResponse.policySet(othersSet).forPath(FakePolicyServer.POLICIES_PATH));
+    assertRejectedNotReapplied(Rejection.Reason.WRONG_AGENT, revision);
+    server.enqueue(FakeResponse.policySet(othersNewer).forPath(FakePolicyServer.POLICIES_PATH));
+    assertThat(((Rejection) listener.await("rejected", r -> ((Rejection) r).revision().equals(OptionalLong.of(next)), SOON).detail()).reason())
+        .isEqualTo(Rejection.Reason.WRONG_AGENT);
+    assertThat(applied).extracting(PolicySet::agentId).containsOnly(listener.agentId);
+  }
+
+  /** Like {@link #assertRejected}, for a revision the agent had applied before: applied once only. */
+  private void assertRejectedNotReapplied(Rejection.Reason reason, long revision) throws Exception {
+    Rejection rejection = (Rejection) listener.await("rejected", SOON).detail();
+    assertThat(rejection.reason()).isEqualTo(reason);
+    StatusReport report = takeReport();
+    assertThat(report.state()).isEqualTo(AgentState.FAILED);
+    assertThat(report.revision()).isEqualTo(revision);
+    assertThat(report.message()).startsWith(reason.code() + ": ");
+    assertThat(applied).extracting(PolicySet::revision).containsOnlyOnce(revision);
+  }
+
+  /** The PolicySet body, exactly as received, that the agent last verified and kept. */
+  private byte[] receivedBody() throws Exception {
+    return receivedBody(temp.resolve("agent"));
+  }
+
+  private static byte[] receivedBody(Path stateDirectory) throws Exception {
+    String stored = java.nio.file.Files.readString(stateDirectory.resolve(StateDirectory.POLICY_SET));
+    return io.egosecure.core.wire.Json.readTree(stored.getBytes(StandardCharsets.UTF_8)).get("policySet").asText()
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private void awaitCurrentIssuedAt(Instant issuedAt) throws InterruptedException {
+    long deadline = System.nanoTime() + SOON.toNanos();
+    while (!agent.current().map(PolicySet::issuedAt).equals(Optional.of(issuedAt))) {
+      assertThat(System.nanoTime()).as("the re-issued set within %s", SOON).isLessThan(deadline);
+      Thread.sleep(10);
+    }
+  }
+
+  /** The next report that is not the APPLIED of a re-issue. */
+  private StatusReport takeReportAfterApplied() throws InterruptedException {
+    StatusReport report = takeReport();
+    while (report.state() == AgentState.APPLIED) {
+      report = takeReport();
+    }
+    return report;
   }
 
   private void assertRejected(Rejection.Reason reason, long revision) throws Exception {

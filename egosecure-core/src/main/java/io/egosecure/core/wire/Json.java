@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -31,7 +32,10 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads and writes the v1 wire messages. Reading is strict about types (no {@code "5"} for 5, no
@@ -58,6 +62,9 @@ public final class Json {
     IGNORE_UNKNOWN_FIELDS
   }
 
+  private static final Pattern TOKEN_NOTE = Pattern.compile(" ?\\(token `[^`]*`\\)");
+  private static final Pattern QUOTED_JAVA_NAME = Pattern.compile("`([^`]*)`");
+  private static final Pattern QUALIFIED_NAME = Pattern.compile("\\b(?:[a-z][a-z0-9_]*\\.)+([A-Z][\\w$]*)");
   private static final JsonMapper STRICT = mapper(true);
   private static final JsonMapper LENIENT = mapper(false);
 
@@ -176,6 +183,12 @@ public final class Json {
     if (e instanceof UnrecognizedPropertyException unknown) {
       return new ValidationException(pointer(unknown), "is not a field of this message");
     }
+    if (e instanceof InvalidFormatException format && format.getTargetType() != null
+        && format.getTargetType().isEnum()) {
+      return new ValidationException(pointer(format), "must be one of "
+          + Arrays.toString(format.getTargetType().getEnumConstants()) + ", was "
+          + clip(String.valueOf(format.getValue())));
+    }
     if (e instanceof JsonMappingException mapping) {
       String detail = mapping.getOriginalMessage();
       if (detail != null && detail.startsWith("No content to map")) {
@@ -187,6 +200,26 @@ public final class Json {
       return new ValidationException("/", clip(jackson.getOriginalMessage()));
     }
     return new ValidationException("/", clip(String.valueOf(e.getMessage())));
+  }
+
+  /** What a Java type Jackson names is in JSON. */
+  private static String jsonKind(String javaName) {
+    String name = javaName.replaceAll("<.*", "");
+    String simple = name.substring(name.lastIndexOf('.') + 1);
+    if (javaName.contains("(")) {
+      return "a server limit";
+    }
+    if (javaName.endsWith("[]") || simple.endsWith("List") || simple.endsWith("Set") || simple.endsWith("Collection")) {
+      return "an array";
+    }
+    return switch (simple) {
+      case "String", "char", "Character" -> "a string";
+      case "int", "long", "short", "byte", "Integer", "Long", "Short", "Byte", "BigInteger" -> "a whole number";
+      case "double", "float", "Double", "Float", "BigDecimal", "Number" -> "a number";
+      case "boolean", "Boolean" -> "true or false";
+      case "Instant", "OffsetDateTime", "ZonedDateTime" -> "an RFC 3339 time";
+      default -> "an object";
+    };
   }
 
   private static String trimmedMessage(ValidationException e) {
@@ -257,11 +290,23 @@ public final class Json {
     }
   }
 
+  /**
+   * One line, bounded, and in JSON's terms: Jackson names Java types ({@code `java.lang.String`},
+   * {@code JsonToken.START_ARRAY}), which tell a client nothing and an attacker what runs here.
+   */
   private static String clip(String message) {
     if (message == null) {
       return "is malformed";
     }
     String oneLine = message.replaceAll("\\s+", " ").trim();
+    oneLine = TOKEN_NOTE.matcher(oneLine).replaceAll("");
+    Matcher quoted = QUOTED_JAVA_NAME.matcher(oneLine);
+    StringBuilder scrubbed = new StringBuilder();
+    while (quoted.find()) {
+      quoted.appendReplacement(scrubbed, Matcher.quoteReplacement(jsonKind(quoted.group(1))));
+    }
+    quoted.appendTail(scrubbed);
+    oneLine = QUALIFIED_NAME.matcher(scrubbed).replaceAll("$1");
     return oneLine.length() <= MAX_DETAIL ? oneLine : oneLine.substring(0, MAX_DETAIL) + "…";
   }
 }

@@ -473,6 +473,27 @@ class JsonTest {
   }
 
   @Test
+  void detailSpeaksJsonNotJava() {
+    // Found by FuzzIT: Jackson's messages named `java.util.ArrayList<java.lang.String>` and
+    // JsonToken constants, and the transport sent them to the client as the problem's detail.
+    List<ValidationException> rejected = List.of(
+        rejects("{\"expiresInSeconds\":60,\"maxUses\":1,\"groups\":1.5}", CreateEnrollmentToken.class,
+            REJECT_UNKNOWN_FIELDS, "/groups"),
+        rejects("{\"comment\":[]}", Publish.class, REJECT_UNKNOWN_FIELDS, "/comment"),
+        rejects("{\"token\":{},\"name\":\"h\"}", EnrollRequest.class, IGNORE_UNKNOWN_FIELDS, "/token"),
+        rejects("{\"name\":\"k\",\"role\":\"ROOT\"}", CreateAdminKey.class, REJECT_UNKNOWN_FIELDS, "/role"),
+        rejects("{\"revision\":1,\"state\":\"DONE\"}", StatusReport.class, IGNORE_UNKNOWN_FIELDS, "/state"),
+        rejects("{\"name\":\"p\",\"kind\":\"k\",\"settings\":{\"a\":" + "[".repeat(2000) + "]".repeat(2000)
+            + "},\"targets\":{\"all\":true}}", PolicyBody.class, REJECT_UNKNOWN_FIELDS, "/settings"));
+    for (ValidationException e : rejected) {
+      assertThat(e.getMessage()).doesNotContainPattern("java\\.|io\\.egosecure|JsonToken|`");
+    }
+    assertThat(rejected.get(0)).hasMessageContaining("an array");
+    assertThat(rejected.get(3)).hasMessageStartingWith("/role: must be one of [OPERATOR, DISTRIBUTOR, TENANT_ADMIN")
+        .hasMessageEndingWith("], was ROOT");
+  }
+
+  @Test
   void detailIsOneLineAndBounded() {
     String huge = "{\"name\":\"" + "x".repeat(10_000) + "\"} trailing";
     ValidationException e = rejects(huge, CreateTenant.class, REJECT_UNKNOWN_FIELDS, "/");

@@ -105,7 +105,12 @@ final class Call {
 
   Optional<String> query(String name) {
     if (query == null) {
-      query = Request.extractQueryParameters(request);
+      try {
+        query = Request.extractQueryParameters(request);
+      } catch (IllegalArgumentException e) {
+        // Jetty's 400 for a bad %-escape; uncaught it became a 500 (found by FuzzIT).
+        throw new ValidationException("query", "is not valid percent-encoded UTF-8");
+      }
     }
     Fields.Field field = query.get(name);
     if (field == null) {

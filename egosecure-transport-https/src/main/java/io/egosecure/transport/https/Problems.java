@@ -12,6 +12,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.http.HttpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,10 @@ final class Problems {
     if (cause instanceof VersionConflictException e) {
       return reply(Problem.PRECONDITION_FAILED, e.getMessage(), null)
           .header("ETag", "\"" + e.currentVersion() + "\"");
+    }
+    if (cause instanceof HttpException jetty && jetty.getCode() >= 400 && jetty.getCode() < 500) {
+      // Jetty's own verdict on the request (a bad escape, a bad header): the client's fault.
+      return reply(forStatus(jetty.getCode()), "the request is malformed: " + Call.clip(jetty.getReason()), null);
     }
     if (cause instanceof StoreUnavailableException e) {
       log.warn("{} {}: {}", method, path, e.getMessage());

@@ -4,10 +4,12 @@ import static io.egosecure.transport.https.HttpsFixture.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.egosecure.core.wire.Json;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -201,5 +203,59 @@ class AdminApiIT {
     assertThat(metrics.body()).contains("egosecure_polls_total{result=\"changed\"}")
         .contains("egosecure_long_polls_parked").contains("egosecure_http_requests_seconds_count");
     assertThat(fx.get("/metrics", null).statusCode()).isEqualTo(401);
+  }
+
+  // --- found by FuzzIT ---
+
+  /** The problem a raw answer carries, checked as {@link #assertProblem} checks a client's. */
+  private static JsonNode rawProblem(String answer, int status) {
+    assertThat(answer).startsWith("HTTP/1.1 " + status + " ");
+    assertThat(answer).containsIgnoringCase("Content-Type: application/problem+json");
+    JsonNode body = Json.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4).getBytes(StandardCharsets.UTF_8));
+    assertThat(body.get("status").asInt()).isEqualTo(status);
+    assertThat(body.get("type").asText()).startsWith("https://egosecure.io/problems/");
+    assertThat(body.get("title").asText()).isNotBlank();
+    assertThat(body.get("detail").asText()).isNotBlank();
+    return body;
+  }
+
+  @Test
+  void aBadPercentEscapeInTheQueryIs400Not500() throws Exception {
+    String tenant = json(fx.post("/v1/tenants", op, "{\"name\":\"Acme\"}")).get("id").asText();
+    for (String query : List.of("limit=1&%zz=%", "limit=%", "cursor=%C3%28")) {
+      String answer = fx.raw(("GET /v1/tenants/" + tenant + "/audit?" + query + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Authorization: Bearer " + op + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII), new byte[0]);
+      assertThat(rawProblem(answer, 400).get("type").asText()).as(query).endsWith("/invalid-request");
+    }
+  }
+
+  @Test
+  void errorsJettyAnswersItselfAreProblemsWhateverTheMethod() throws Exception {
+    // Jetty's error handler wrote bodies for GET, POST and HEAD only: a PUT got an empty 431.
+    String hugeHeader = "PUT /v1/tenants HTTP/1.1\r\nHost: localhost\r\nX-Huge: " + "h".repeat(9_000)
+        + "\r\nConnection: close\r\n\r\n";
+    rawProblem(fx.raw(hugeHeader.getBytes(StandardCharsets.US_ASCII), new byte[0]), 431);
+    String noHost = "DELETE /v1/tenants/x HTTP/1.1\r\nConnection: close\r\n\r\n";
+    rawProblem(fx.raw(noHost.getBytes(StandardCharsets.US_ASCII), new byte[0]), 400);
+    String twoLengths = "OPTIONS /v1/tenants HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n"
+        + "Content-Length: 2\r\nConnection: close\r\n\r\nx";
+    rawProblem(fx.raw(twoLengths.getBytes(StandardCharsets.US_ASCII), new byte[0]), 400);
+  }
+
+  @Test
+  void anUnknownHttpVersionIsA400NotA505() throws Exception {
+    String answer = fx.raw("GET /health/live HTTP/9.9\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        .getBytes(StandardCharsets.US_ASCII), new byte[0]);
+    assertThat(rawProblem(answer, 400).get("type").asText()).endsWith("/invalid-request");
+  }
+
+  @Test
+  void aWrongJsonTypeNamesNoJavaType() throws Exception {
+    String tenant = json(fx.post("/v1/tenants", op, "{\"name\":\"Acme\"}")).get("id").asText();
+    HttpResponse<String> response = fx.post("/v1/tenants/" + tenant + "/enrollment-tokens", op,
+        "{\"expiresInSeconds\":60,\"maxUses\":1,\"groups\":1.5}");
+    assertProblem(response, 400, "invalid-request");
+    assertThat(json(response).get("detail").asText()).startsWith("/groups: ")
+        .doesNotContain("java.").doesNotContain("JsonToken").doesNotContain("`");
   }
 }

@@ -35,6 +35,33 @@ class TlsIT {
   }
 
   @Test
+  void aTls12ClientMayNotRenegotiate() throws Exception {
+    // testssl.sh reported client-initiated renegotiation as allowed (a DoS lever: a handshake's
+    // worth of server CPU per request on one connection); the setting now says no explicitly.
+    assertThat(TlsConfig.keyStore(TestCertificates.selfSigned("localhost").keyStore(), TestCertificates.PASSWORD)
+        .sslContextFactory().isRenegotiationAllowed()).isFalse();
+    try (HttpsFixture fx = new HttpsFixture();
+        java.net.Socket plain = new java.net.Socket("127.0.0.1", fx.https.port());
+        javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) TestCertificates.clientContext(fx.serverIdentity, null)
+            .getSocketFactory().createSocket(plain, "localhost", fx.https.port(), true)) {
+      socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+      socket.setSoTimeout(5_000);
+      byte[] request = "GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      socket.getOutputStream().write(request);
+      assertThat(RawHttps.read(socket.getInputStream(), false).status()).isEqualTo(200);
+
+      assertThatThrownBy(() -> {
+        socket.startHandshake(); // on an established TLS 1.2 session: a renegotiation
+        socket.getOutputStream().write(request);
+        RawHttps.Answer answer = RawHttps.read(socket.getInputStream(), false);
+        assertThat(answer.status()).as("an answer after renegotiating").isZero();
+        throw new java.io.IOException("no answer: " + answer.failure());
+      }).isInstanceOf(java.io.IOException.class);
+      assertThat(fx.get("/health/live", null).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void negotiatesTls13ByDefault() throws Exception {
     try (HttpsFixture fx = new HttpsFixture()) {
       HttpResponse<String> response = fx.get("/health/live", null);
