@@ -47,15 +47,6 @@ final class PostgresServer {
     return "true".equalsIgnoreCase(System.getenv("CI"));
   }
 
-  /** Whether a server answers; for tests that also run without one (SQLite always, PostgreSQL when present). */
-  static boolean available() {
-    try (Connection ignored = connect(URL)) {
-      return true;
-    } catch (SQLException e) {
-      return false;
-    }
-  }
-
   /** Skips (locally) or fails (in CI) unless the server answers. */
   static void requireServer() {
     try (Connection ignored = connect(URL)) {
@@ -109,17 +100,22 @@ final class PostgresServer {
     return URL.substring(0, pathStart + 1) + database + (query < 0 ? "" : URL.substring(query));
   }
 
-  /** Ends every connection of {@code database} that is listening for change notices; returns how many. */
-  static int terminateListeners(String database) {
-    return listenerPids(database).stream().mapToInt(pid -> terminate(pid) ? 1 : 0).sum();
+  /**
+   * Ends every change-feed connection of {@code database} (the LISTEN connection and the one that
+   * sends NOTIFY, of every node); returns how many. Found by the feed's application name: the
+   * {@code query LIKE 'LISTEN%'} of pg_stat_activity stops matching once the feed's liveness
+   * check has run its empty validation query on the connection.
+   */
+  static int terminateChangeFeeds(String database) {
+    return changeFeedPids(database).stream().mapToInt(pid -> terminate(pid) ? 1 : 0).sum();
   }
 
-  /** Backend pids of the connections of {@code database} whose last statement was a LISTEN. */
-  static List<Integer> listenerPids(String database) {
+  /** Backend pids of the change-feed connections of {@code database}. */
+  static List<Integer> changeFeedPids(String database) {
     List<Integer> pids = new ArrayList<>();
     try (Connection connection = connect(URL);
         PreparedStatement query = connection.prepareStatement(
-            "SELECT pid FROM pg_stat_activity WHERE datname = ? AND query LIKE 'LISTEN%'")) {
+            "SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name = 'egosecure-change-feed'")) {
       query.setString(1, database);
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {
@@ -130,6 +126,15 @@ final class PostgresServer {
       throw new IllegalStateException("reading pg_stat_activity: " + e.getMessage(), e);
     }
     return pids;
+  }
+
+  /** When the server (postmaster) started: changes with every restart. */
+  static java.time.Instant startTime() throws SQLException {
+    try (Connection connection = connect(URL); Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery("SELECT pg_postmaster_start_time()")) {
+      rows.next();
+      return rows.getTimestamp(1).toInstant();
+    }
   }
 
   private static boolean terminate(int pid) {
