@@ -764,15 +764,18 @@ final class AgentEngine {
   // ---------------------------------------------------------------- failures
 
   /**
-   * How long to wait before trying again: full-jitter backoff, or the server's Retry-After if
-   * longer. A failure of the server itself (unreachable, 5xx) moves to the next server URI first.
+   * How long to wait before trying again: full-jitter backoff, but never longer than a regular
+   * poll would wait (the jittered interval), or the server's Retry-After if longer. The cap keeps
+   * the promise that an agent is in step within one interval and its jitter of the server's
+   * return, however long the outage. A failure of the server itself (unreachable, 5xx) moves to
+   * the next server URI first.
    */
   private Duration retryDelay(PolicyAgentException problem, boolean failOver, Duration retryAfter) {
     failures++;
     if (failOver && settings.servers().size() > 1) {
       serverIndex = (serverIndex + 1) % settings.servers().size();
     }
-    Duration delay = max(backoff.delay(failures), retryAfter);
+    Duration delay = max(min(backoff.delay(failures), jittered(pollInterval)), retryAfter);
     log.debug("{}; retrying in {}", problem.getMessage(), delay);
     report(problem);
     return delay;

@@ -376,6 +376,32 @@ class FakeServerIT {
   }
 
   @Test
+  void retriesAfterFailuresNeverWaitLongerThanAPollInterval() throws Exception {
+    // Uncapped, the 6th retry of a full-jitter backoff may wait up to 32 s: a fleet back from a
+    // long outage would trickle in over minutes instead of within one interval (issue 8, item 2).
+    long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
+    startAgentAt(revision);
+    forgetRequests();
+    int failures = 7;
+    for (int i = 0; i < failures; i++) {
+      server.enqueue(FakeResponse.status(503).forPath(FakePolicyServer.POLICIES_PATH));
+    }
+
+    nextPoll();
+    long previous = System.nanoTime();
+    Duration longest = Duration.ZERO;
+    for (int i = 0; i < failures; i++) {
+      nextPoll();
+      long now = System.nanoTime();
+      longest = longest.compareTo(Duration.ofNanos(now - previous)) >= 0 ? longest : Duration.ofNanos(now - previous);
+      previous = now;
+    }
+
+    // The interval is 1 s without jitter; the rest is this machine's scheduling.
+    assertThat(longest).isLessThan(Duration.ofMillis(1_500));
+  }
+
+  @Test
   void aRevokedCredentialStopsPolling() throws Exception {
     long revision = server.publish(FakePolicyServer.policy("usb", "device-control", "{\"block\":true}"));
     String agentId = startAgentAt(revision);
