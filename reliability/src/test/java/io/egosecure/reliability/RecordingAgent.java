@@ -2,6 +2,7 @@ package io.egosecure.reliability;
 
 import io.egosecure.agent.ApplyResult;
 import io.egosecure.agent.PolicyAgent;
+import io.egosecure.agent.PolicyAgentException;
 import io.egosecure.agent.PolicyAgentListener;
 import io.egosecure.core.model.PolicySet;
 import java.net.URI;
@@ -36,7 +37,7 @@ final class RecordingAgent implements AutoCloseable {
           }
 
           @Override
-          public void error(Throwable problem) {
+          public void error(PolicyAgentException problem) {
             errors.add(System.nanoTime());
           }
         })
