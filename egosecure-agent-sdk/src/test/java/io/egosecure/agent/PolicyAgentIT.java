@@ -71,15 +71,8 @@ class PolicyAgentIT {
 
   @Test
   void restartWhileTheServerIsDownEnforcesTheLastKnownGoodSet() throws Exception {
-    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(60));
-    long revision = server.publish("usb", "{\"block\": true}");
     Path state = temp.resolve("agent");
-    RecordingListener first = new RecordingListener();
-    PolicyAgent agent = agent(state, first, b -> b.push(false));
-    agent.start();
-    first.awaitApplied(revision, SOON);
-    awaitReport(first, revision);
-    agent.close();
+    long revision = runOnceAndClose(state);
     server.stop();
     appliedSets.clear();
 
@@ -101,15 +94,8 @@ class PolicyAgentIT {
 
   @Test
   void aRestartWithTheSetUnchangedDoesNotDownloadItAgain() throws Exception {
-    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(60));
-    long revision = server.publish("usb", "{\"block\": true}");
     Path state = temp.resolve("agent");
-    RecordingListener first = new RecordingListener();
-    PolicyAgent agent = agent(state, first, b -> b.push(false));
-    agent.start();
-    first.awaitApplied(revision, SOON);
-    awaitReport(first, revision);
-    agent.close();
+    long revision = runOnceAndClose(state);
 
     RecordingListener second = new RecordingListener();
     PolicyAgent restarted = agent(state, second, b -> b.push(false));
@@ -119,7 +105,7 @@ class PolicyAgentIT {
 
     // Re-applied from disk once; the poll with the saved ETag got 304, so nothing more was applied.
     assertThat(second.count("applied")).isEqualTo(1);
-    assertThat(server.agent(first.agentId).lastSeenAt()).isPresent();
+    assertThat(server.agent(firstRun.agentId).lastSeenAt()).isPresent();
   }
 
   @Test
@@ -241,6 +227,24 @@ class PolicyAgentIT {
     RecordingListener.Event error = listener.await("error", SOON);
     assertThat(((PolicyAgentException) error.detail()).kind()).isEqualTo(PolicyAgentException.Kind.ENROLLMENT_REFUSED);
     assertThat(((PolicyAgentException) error.detail()).getMessage()).contains("401");
+  }
+
+  private RecordingListener firstRun;
+
+  /**
+   * Starts a server with one published revision and an agent on {@code state} that applies and
+   * reports it, then closes the agent; returns the revision.
+   */
+  private long runOnceAndClose(Path state) throws InterruptedException {
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(60));
+    long revision = server.publish("usb", "{\"block\": true}");
+    firstRun = new RecordingListener();
+    PolicyAgent agent = agent(state, firstRun, b -> b.push(false));
+    agent.start();
+    firstRun.awaitApplied(revision, SOON);
+    awaitReport(firstRun, revision);
+    agent.close();
+    return revision;
   }
 
   private Agent awaitReport(RecordingListener listener, long revision) throws InterruptedException {
