@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -89,7 +90,7 @@ final class ApiHandler extends Handler.Abstract {
       return true;
     }
     Routes.Found found = (Routes.Found) match;
-    String route = found.route().method() + " " + found.route().pattern();
+    String route = found.route().name();
     Reply reply;
     try {
       reply = found.route().endpoint().handle(new Call(request, found.parameters(), transport));
@@ -124,7 +125,7 @@ final class ApiHandler extends Handler.Abstract {
     long declared = request.getLength();
     long bound = DRAIN_FACTOR * Math.max(
         transport.limits().maxAdminBodyBytes(), transport.limits().maxAgentBodyBytes());
-    if (declared == 0 || declared > bound) {
+    if (!mayHaveBody(request) || declared > bound) {
       return;
     }
     try (InputStream in = Request.asInputStream(request)) {
@@ -137,6 +138,22 @@ final class ApiHandler extends Handler.Abstract {
     } catch (IOException e) {
       // The client went away; nothing will read the answer either.
     }
+  }
+
+  /**
+   * Whether the request can carry a body. HTTP/1 says so in its headers (a length above zero, or
+   * chunks); HTTP/2 and 3 need neither, so there any request may.
+   */
+  static boolean mayHaveBody(Request request) {
+    long declared = request.getLength();
+    if (declared >= 0) {
+      return declared > 0;
+    }
+    HttpVersion version = request.getConnectionMetaData().getHttpVersion();
+    if (version == HttpVersion.HTTP_1_1 || version == HttpVersion.HTTP_1_0) {
+      return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+    }
+    return true;
   }
 
   private void write(Response response, Callback callback, Reply.Now reply, String route, long start) {

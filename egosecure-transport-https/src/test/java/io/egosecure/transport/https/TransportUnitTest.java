@@ -7,9 +7,14 @@ import io.egosecure.core.PolicyServer;
 import io.egosecure.core.spi.KeyVault;
 import io.egosecure.core.spi.PolicyStore;
 import io.egosecure.core.testing.MutableClock;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The transport's own rules, without a network. */
@@ -43,6 +48,58 @@ class TransportUnitTest {
             wrong -> assertThat(wrong.allowed()).containsExactly("GET", "DELETE"));
     assertThat(routes.match("GET", "/v1/tenants/")).isInstanceOf(Routes.NoRoute.class);
     assertThat(routes.match("GET", "/v1/tenants/t-1/x")).isInstanceOf(Routes.NoRoute.class);
+  }
+
+  @Test
+  void fixedPathsAreFoundWithoutParametersAndTheFirstRouteAddedStillWins() {
+    Routes.Endpoint first = call -> Reply.empty(200);
+    Routes.Endpoint second = call -> Reply.empty(201);
+    Routes routes = new Routes()
+        .add("GET", "/v1/agent/policies", first)
+        .add("GET", "/v1/tenants/{t}", first)
+        .add("GET", "/v1/tenants/fixed", second)
+        .add("POST", "/v1/tenants/fixed", second);
+
+    Routes.Match poll = routes.match("GET", "/v1/agent/policies");
+    assertThat(poll).isInstanceOfSatisfying(Routes.Found.class, found -> {
+      assertThat(found.route().name()).isEqualTo("GET /v1/agent/policies");
+      assertThat(found.parameters()).isEmpty();
+    });
+    assertThat(routes.match("GET", "/v1/agent/policies")).as("answered from the map, not rebuilt").isSameAs(poll);
+    assertThat(routes.match("GET", "/v1/tenants/fixed"))
+        .as("a pattern added before a fixed path still matches it first, as the ordered scan does")
+        .isInstanceOfSatisfying(Routes.Found.class, found -> {
+          assertThat(found.route().pattern()).isEqualTo("/v1/tenants/{t}");
+          assertThat(found.parameters()).containsEntry("t", "fixed");
+        });
+    assertThat(routes.match("POST", "/v1/tenants/fixed"))
+        .isInstanceOfSatisfying(Routes.Found.class, found -> assertThat(found.route().endpoint()).isSameAs(second));
+    assertThat(routes.match("DELETE", "/v1/agent/policies"))
+        .isInstanceOfSatisfying(Routes.WrongMethod.class, wrong -> assertThat(wrong.allowed()).containsExactly("GET"));
+    assertThat(routes.match("GET", "/v1/agent/policies/")).isInstanceOf(Routes.NoRoute.class);
+  }
+
+  @Test
+  void requestTimersAreRegisteredOncePerRouteAndStatus() {
+    PolicyServer server = PolicyServer.builder().store(PolicyStore.inMemory())
+        .masterKey(KeyVault.generateMasterKey()).build();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Transport transport = new Transport(server, TransportLimits.defaults(), registry, Clock.systemUTC(),
+        new PushHub(agent -> true));
+
+    for (int i = 0; i < 3; i++) {
+      transport.timed("GET /v1/agent/policies", 304, 1_000);
+    }
+    transport.timed("GET /v1/agent/policies", 200, 2_000);
+    transport.timed("unmatched", 404, 3_000);
+
+    Timer notModified = registry.get("egosecure.http.requests")
+        .tags("route", "GET /v1/agent/policies", "status", "304").timer();
+    assertThat(notModified.count()).isEqualTo(3);
+    assertThat(notModified.totalTime(TimeUnit.NANOSECONDS)).isEqualTo(3_000);
+    assertThat(registry.get("egosecure.http.requests").tags("status", "200").timer().count()).isEqualTo(1);
+    assertThat(registry.get("egosecure.http.requests").tags("route", "unmatched").timer().count()).isEqualTo(1);
+    assertThat(registry.get("egosecure.http.requests").timers()).hasSize(3);
   }
 
   @Test
