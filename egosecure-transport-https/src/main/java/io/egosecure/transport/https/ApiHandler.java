@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -29,13 +30,15 @@ final class ApiHandler extends Handler.Abstract {
   private static final long DRAIN_FACTOR = 4;
 
   private final Transport transport;
+  private final AgentApi agentApi;
   private final Routes routes = new Routes();
   private final Set<CompletableFuture<Reply.Now>> parked = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
 
   ApiHandler(Transport transport) {
     this.transport = transport;
-    new AgentApi(transport).register(routes);
+    this.agentApi = new AgentApi(transport);
+    agentApi.register(routes);
     new AdminApi(transport).register(routes);
     routes
         .add("GET", "/health/live", c -> Reply.json(200, Map.of("status", "UP")))
@@ -70,6 +73,30 @@ final class ApiHandler extends Handler.Abstract {
     for (CompletableFuture<Reply.Now> pending : parked) {
       pending.cancel(false);
     }
+  }
+
+  /**
+   * Answers a poll from memory if it can, without blocking: for the I/O thread that parsed it.
+   *
+   * @return false if the request is not such a poll; {@link #handle} must answer it then
+   */
+  boolean answerFromMemory(Request request, Response response, Callback callback) {
+    if (!HttpMethod.GET.is(request.getMethod()) || !AgentApi.POLL_PATH.equals(Request.getPathInContext(request))
+        || mayHaveBody(request)) {
+      return false;
+    }
+    long start = System.nanoTime();
+    Reply.Now reply;
+    try {
+      reply = agentApi.pollFromMemory(new Call(request, Map.of(), transport));
+    } catch (Throwable failure) {
+      reply = Problems.of(failure, request.getMethod(), AgentApi.POLL_PATH);
+    }
+    if (reply == null) {
+      return false;
+    }
+    write(response, callback, reply, AgentApi.POLL_ROUTE, start);
+    return true;
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpHeader;
@@ -77,7 +78,7 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
     // Bodies are read on request threads: a sender slower than the minimum rate is cut off, so
     // a few hundred trickling connections cannot hold every thread.
     upgrade.setHandler(new MinimumRateForBodies(api, limits.minRequestBytesPerSecond()));
-    setHandler(upgrade);
+    setHandler(new PollsOnTheIoThread(upgrade, api));
     server.setErrorHandler(new ProblemErrorHandler());
   }
 
@@ -92,6 +93,10 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
 
   Routes routes() {
     return api.routes();
+  }
+
+  boolean answersPollsOnTheIoThread() {
+    return ((PollsOnTheIoThread) getHandler()).onIoThread;
   }
 
   int openPushSockets() {
@@ -189,6 +194,62 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
       return ApiHandler.mayHaveBody(request)
           ? super.handle(request, response, callback)
           : api.handle(request, response, callback);
+    }
+  }
+
+  /**
+   * Answers the request that makes up most of a fleet's traffic, a conditional poll whose ETag
+   * is still current, on the I/O thread that parsed it, from memory: handing it to a pool thread
+   * cost more than the answer (on 2 cores, a third of the throughput). Declaring the handler
+   * non-blocking is what lets Jetty call it there, so everything else (bodies, the store, signing,
+   * push upgrades, admin calls) is handed to the server's pool and handled as before.
+   */
+  static final class PollsOnTheIoThread extends Handler.Wrapper {
+    private final ApiHandler api;
+    /** Whether Jetty may call this on an I/O thread; false when a blocking handler around it made the server hand every request to the pool already. */
+    private volatile boolean onIoThread = true;
+
+    PollsOnTheIoThread(Handler next, ApiHandler api) {
+      super(next);
+      this.api = api;
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+      return InvocationType.NON_BLOCKING;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+      super.doStart();
+      Server server = getServer();
+      onIoThread = server == null || server.getInvocationType() == InvocationType.NON_BLOCKING;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      if (api.answerFromMemory(request, response, callback)) {
+        return true;
+      }
+      if (!onIoThread) {
+        return super.handle(request, response, callback);
+      }
+      try {
+        request.getComponents().getExecutor().execute(() -> handleBlocking(request, response, callback));
+      } catch (RejectedExecutionException e) {
+        Response.writeError(request, response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, "the server is overloaded");
+      }
+      return true;
+    }
+
+    private void handleBlocking(Request request, Response response, Callback callback) {
+      try {
+        if (!super.handle(request, response, callback)) {
+          Response.writeError(request, response, callback, HttpStatus.NOT_FOUND_404);
+        }
+      } catch (Throwable failure) {
+        Response.writeError(request, response, callback, failure);
+      }
     }
   }
 
