@@ -86,6 +86,23 @@ class PollsOnTheIoThreadIT {
     }
   }
 
+  @Test
+  void twoIoThreadsThatAlsoAcceptServeConcurrentPolls() throws Exception {
+    try (HttpsFixture fx = new HttpsFixture(UnaryOperator.identity(),
+        limits -> limits.agentRate(new RateLimit(10_000, 10_000)), server -> server.ioThreads(2).acceptors(0))) {
+      HttpsFixture.Story story = fx.story();
+      String etag = fx.get("/v1/agent/policies", story.agentCredential()).headers().firstValue("ETag").orElseThrow();
+      List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> polls = new java.util.ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        polls.add(fx.client.sendAsync(fx.request("/v1/agent/policies", story.agentCredential())
+            .header("If-None-Match", etag).GET().build(), HttpResponse.BodyHandlers.ofString()));
+      }
+      for (var poll : polls) {
+        assertThat(poll.get().statusCode()).isEqualTo(304);
+      }
+    }
+  }
+
   /**
    * An integrator's server with a blocking handler around ours already runs every request on a
    * pool thread: the handler must then answer in place rather than hand off again, and still work.

@@ -115,6 +115,20 @@ class TransportUnitTest {
   }
 
   @Test
+  void ioThreadsAndAcceptorsAreBoundedAndMustFitTheThreadPool() {
+    PolicyServer server = PolicyServer.builder().store(PolicyStore.inMemory())
+        .masterKey(KeyVault.generateMasterKey()).build();
+    assertThatThrownBy(() -> EgoSecureHttpsServer.builder(server).ioThreads(0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ioThreads must be 1 to 64, was 0");
+    assertThatThrownBy(() -> EgoSecureHttpsServer.builder(server).acceptors(9))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("acceptors must be 0 to 8, was 9");
+    assertThatThrownBy(() -> EgoSecureHttpsServer.builder(server).insecureHttp().maxThreads(8).ioThreads(8).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("maxThreads (8) cannot be less than acceptors + ioThreads + 4 (13)");
+    assertThat(Optional.of(EgoSecureHttpsServer.builder(server).insecureHttp().ioThreads(2).acceptors(0).build())).isPresent();
+  }
+
+  @Test
   void aServerNeedsTlsOrAnExplicitInsecureSwitch() {
     PolicyServer server = PolicyServer.builder().store(PolicyStore.inMemory())
         .masterKey(KeyVault.generateMasterKey()).build();
