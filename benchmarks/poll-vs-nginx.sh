@@ -26,8 +26,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -keyout "$work/bench.key" -out "$work/bench.crt" -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 
-mvn -q -B -pl benchmarks dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" >/dev/null
-java -Xmx1g -cp "benchmarks/target/classes:$(cat "$work/cp.txt")" \
+mvn -q -B ${MAVEN_ARGS:-} -pl benchmarks dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" >/dev/null
+# BENCH_JAVA_OPTS: JVM flags for the server JVM (GC, -Dbench.ioThreads=N, -Dbench.acceptors=N).
+java -Xmx1g ${BENCH_JAVA_OPTS:-} -cp "benchmarks/target/classes:$(cat "$work/cp.txt")" \
   io.egosecure.benchmarks.PollBenchmarkServer "$work" "$EGO_PORT" > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 60); do [ -f "$work/url" ] && break; sleep 0.5; done
@@ -73,13 +74,17 @@ measure() { # label url etag extra-header...
 }
 
 auth=(-H "Authorization: Bearer $credential")
-echo "body: $(stat -c %s "$work/poll.json") bytes; wrk -t1 -c$CONNECTIONS -d${SECONDS_EACH}s; $(nproc) cores; $(date -u +%FT%TZ)"
+echo "body: $(stat -c %s "$work/poll.json") bytes; wrk -t1 -c$CONNECTIONS -d${SECONDS_EACH}s; $(nproc) cores; $(date -u +%FT%TZ); load before $(cut -d' ' -f1-3 /proc/loadavg); server JVM: ${BENCH_JAVA_OPTS:-defaults}"
 wrk -t1 -c"$CONNECTIONS" -d5s -H "If-None-Match: $ego_etag" "${auth[@]}" "$ego_url" >/dev/null  # JIT warm-up
 wrk -t1 -c"$CONNECTIONS" -d2s -H "If-None-Match: $nginx_etag" "$nginx_url" >/dev/null
 bare_url="https://127.0.0.1:$((EGO_PORT + 2))/"
 conscrypt_url="https://127.0.0.1:$((EGO_PORT + 4))/v1/agent/policies"
 wrk -t1 -c"$CONNECTIONS" -d2s -H "If-None-Match: $ego_etag" "$bare_url" >/dev/null
 wrk -t1 -c"$CONNECTIONS" -d5s -H "If-None-Match: $ego_etag" "${auth[@]}" "$conscrypt_url" >/dev/null
+# Handshake code is JIT-compiled only once new connections arrive: warm it too, or the first
+# new-connection measurement (bare Jetty's) pays for everyone's warm-up.
+wrk -t1 -c"$CONNECTIONS" -d4s -H "If-None-Match: $ego_etag" "${auth[@]}" -H "Connection: close" "$ego_url" >/dev/null
+wrk -t1 -c"$CONNECTIONS" -d4s -H "If-None-Match: $ego_etag" "${auth[@]}" -H "Connection: close" "$conscrypt_url" >/dev/null
 measure "nginx keep-alive 304" "$nginx_url" "$nginx_etag"
 measure "bare Jetty keep-alive 304" "$bare_url" "$ego_etag"
 measure "egosecure keep-alive 304" "$ego_url" "$ego_etag" "${auth[@]}"
@@ -88,3 +93,4 @@ measure "nginx new-connection 304" "$nginx_url" "$nginx_etag" -H "Connection: cl
 measure "bare Jetty new-connection" "$bare_url" "$ego_etag" -H "Connection: close"
 measure "egosecure new-connection 304" "$ego_url" "$ego_etag" "${auth[@]}" -H "Connection: close"
 measure "egosecure+conscrypt new-conn" "$conscrypt_url" "$ego_etag" "${auth[@]}" -H "Connection: close"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

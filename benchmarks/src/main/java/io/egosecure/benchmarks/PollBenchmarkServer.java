@@ -24,6 +24,7 @@ import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import org.conscrypt.Conscrypt;
+import org.eclipse.jetty.server.AbstractConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -52,8 +53,9 @@ public final class PollBenchmarkServer {
   private PollBenchmarkServer() {}
 
   /**
-   * The baseline: Jetty with the same TLS and HTTP settings and a handler that answers 304 with
-   * the ETag and does nothing else. The gap between it and the real server is this project's.
+   * The baseline: Jetty with the same TLS, connector and HTTP settings and a handler that answers
+   * 304 with the ETag and does nothing else. The gap between it and the real server is this
+   * project's. {@code -Dbench.ioThreads} and {@code -Dbench.acceptors} set all three servers'.
    */
   private static Server bareServer(Path work, int port, String etag) throws Exception {
     KeyStore keyStore = KeyStore.getInstance("PKCS12");
@@ -74,12 +76,14 @@ public final class PollBenchmarkServer {
     http.setSendServerVersion(false);
     http.setSendDateHeader(false);
     http.addCustomizer(new SecureRequestCustomizer(false));
-    ServerConnector connector = new ServerConnector(server, ssl, new HttpConnectionFactory(http));
+    ServerConnector connector = new ServerConnector(server, Integer.getInteger("bench.acceptors", -1),
+        Integer.getInteger("bench.ioThreads", -1), AbstractConnectionFactory.getFactories(ssl, new HttpConnectionFactory(http)));
     connector.setHost("127.0.0.1");
     connector.setPort(port);
     connector.setIdleTimeout(120_000);
     server.addConnector(connector);
-    server.setHandler(new Handler.Abstract() {
+    // Non-blocking, as EgoSecure's poll path is: Jetty answers it on the I/O thread.
+    server.setHandler(new Handler.Abstract.NonBlocking() {
       @Override
       public boolean handle(Request request, Response response, Callback callback) {
         response.setStatus(304);
@@ -89,6 +93,18 @@ public final class PollBenchmarkServer {
       }
     });
     return server;
+  }
+
+  private static EgoSecureHttpsServer.Builder connector(EgoSecureHttpsServer.Builder builder) {
+    Integer ioThreads = Integer.getInteger("bench.ioThreads");
+    Integer acceptors = Integer.getInteger("bench.acceptors");
+    if (ioThreads != null) {
+      builder.ioThreads(ioThreads);
+    }
+    if (acceptors != null) {
+      builder.acceptors(acceptors);
+    }
+    return builder;
   }
 
   public static void main(String[] args) throws Exception {
@@ -117,7 +133,7 @@ public final class PollBenchmarkServer {
     // wrk hammers one credential: lift the per-agent limit for the run.
     TransportLimits limits = TransportLimits.defaults().toBuilder()
         .agentRate(new RateLimit(10_000_000, 10_000_000)).build();
-    EgoSecureHttpsServer https = EgoSecureHttpsServer.builder(policyServer)
+    EgoSecureHttpsServer https = connector(EgoSecureHttpsServer.builder(policyServer))
         .host("127.0.0.1").port(port).limits(limits)
         .tls(TlsConfig.pem(work.resolve("bench.crt"), work.resolve("bench.key")))
         .build();
@@ -125,7 +141,7 @@ public final class PollBenchmarkServer {
     Server bare = bareServer(work, port + 2, first.etag());
     bare.start();
     // The same server with Conscrypt (BoringSSL) doing the TLS.
-    EgoSecureHttpsServer conscrypt = EgoSecureHttpsServer.builder(policyServer)
+    EgoSecureHttpsServer conscrypt = connector(EgoSecureHttpsServer.builder(policyServer))
         .host("127.0.0.1").port(port + 4).limits(limits)
         .tls(TlsConfig.pem(work.resolve("bench.crt"), work.resolve("bench.key"))
             .withProvider(Conscrypt.newProvider()))

@@ -93,20 +93,29 @@ final class FleetIndex implements ChangeFeed.Listener {
   // --- authentication and polling: memory only ---
 
   AgentIdentity authenticate(String credential) {
+    return find(credential, true).orElseThrow(() -> new UnauthenticatedException("the agent credential is not valid"));
+  }
+
+  /** The agent if this node holds it and the credential matches; never reads the store. */
+  Optional<AgentIdentity> authenticateKnown(String credential) {
+    return find(credential, false);
+  }
+
+  private Optional<AgentIdentity> find(String credential, boolean askStore) {
     Optional<Secrets.Parsed> parsed = Secrets.parse(Secrets.Kind.AGENT_CREDENTIAL, credential);
     if (parsed.isPresent()) {
       TenantId tenant = parsed.get().tenant().orElseThrow();
       AgentId agent = AgentId.of(parsed.get().id());
       ConcurrentMap<AgentId, AgentEntry> fleet = agents.get(tenant);
       AgentEntry entry = fleet == null ? null : fleet.get(agent);
-      if (entry == null && fleet != null) {
+      if (entry == null && fleet != null && askStore) {
         entry = enrolledElsewhere(tenant, agent, fleet);
       }
       if (entry != null && entry.credentialHash().matches(credential)) {
-        return entry.identity();
+        return Optional.of(entry.identity());
       }
     }
-    throw new UnauthenticatedException("the agent credential is not valid");
+    return Optional.empty();
   }
 
   /**
@@ -180,6 +189,22 @@ final class FleetIndex implements ChangeFeed.Listener {
       waiter.future.complete(changed);
     }
     return waiter.future;
+  }
+
+  /** The 304 {@link #poll} would answer at once, or empty if it would answer anything else. */
+  Optional<PollResult.NotModified> pollIfUnchanged(AgentIdentity identity, String knownEtag) {
+    Instant now = clock.instant();
+    Current current;
+    try {
+      current = current(identity, now);
+    } catch (UnauthenticatedException revoked) {
+      return Optional.empty();
+    }
+    if (!knownEtag.equals(current.etag())) {
+      return Optional.empty();
+    }
+    markSeen(identity, now);
+    return Optional.of(new PollResult.NotModified(current.etag(), current.state().tenant().polling()));
   }
 
   void markSeen(AgentIdentity identity, Instant at) {

@@ -249,6 +249,17 @@ public final class PolicyServer implements AutoCloseable {
     return index.authenticate(bearer);
   }
 
+  /**
+   * The agent a credential belongs to if this node holds that agent, from memory alone: never
+   * reads the store and never blocks, for transports that answer polls on an I/O thread. Empty
+   * means "ask {@link #authenticateAgent}", which also finds an agent enrolled through another
+   * node a moment ago, and refuses the rest.
+   */
+  public Optional<AgentIdentity> authenticateKnownAgent(String bearer) {
+    requireStarted();
+    return index.authenticateKnown(bearer);
+  }
+
   /** Whether the agent is still enrolled, from memory: for transports holding a socket open. */
   public boolean isEnrolled(AgentIdentity agent) {
     requireNonNull(agent, "agent == null");
@@ -748,6 +759,18 @@ public final class PolicyServer implements AutoCloseable {
     requireNonNull(maxWait, "maxWait == null");
     requireStarted();
     return index.poll(agent, knownEtag, maxWait);
+  }
+
+  /**
+   * The "not modified" answer to a poll, if {@code knownEtag} is the ETag of the agent's current
+   * set: the same answer {@link #poll} gives with no wait, from memory alone, without signing or
+   * blocking. Empty means "call {@link #poll}": the set changed, or the agent was revoked.
+   */
+  public Optional<PollResult.NotModified> pollIfUnchanged(AgentIdentity agent, String knownEtag) {
+    requireNonNull(agent, "agent == null");
+    requireNonNull(knownEtag, "knownEtag == null");
+    requireStarted();
+    return index.pollIfUnchanged(agent, knownEtag);
   }
 
   /**

@@ -4,7 +4,6 @@ import io.egosecure.core.model.TenantId;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The bearer secrets this server issues, and the ids it assigns. A secret reads {@code
@@ -14,8 +13,9 @@ import java.util.regex.Pattern;
  */
 final class Secrets {
   private static final int RANDOM_BYTES = 32;
-  private static final Pattern RANDOM = Pattern.compile("[A-Za-z0-9_-]{43}");
-  private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
+  /** 32 bytes in unpadded base64url. */
+  private static final int RANDOM_CHARS = 43;
+  private static final int MAX_ID_LENGTH = 64;
   private static final char[] ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
   private static final int ID_RANDOM_CHARS = 20;
 
@@ -61,25 +61,64 @@ final class Secrets {
     return kind.prefix + "." + tenant.map(t -> t.value() + ".").orElse("") + id + "." + secret;
   }
 
-  /** The tenant and id a secret of {@code kind} names, or empty if it is not one. */
+  /**
+   * The tenant and id a secret of {@code kind} names, or empty if it is not one. Parsed by hand,
+   * without splitting or regular expressions: every authenticated request parses one.
+   */
   static Optional<Parsed> parse(Kind kind, String secret) {
     if (secret == null || secret.length() > 256) {
       return Optional.empty();
     }
-    String[] parts = secret.split("\\.", -1);
-    int expected = kind.tenantScoped ? 4 : 3;
-    if (parts.length != expected
-        || !parts[0].equals(kind.prefix)
-        || !RANDOM.matcher(parts[expected - 1]).matches()) {
+    int prefixEnd = kind.prefix.length();
+    if (!secret.startsWith(kind.prefix) || secret.length() <= prefixEnd || secret.charAt(prefixEnd) != '.') {
       return Optional.empty();
     }
-    for (int i = 1; i < expected - 1; i++) {
-      if (!ID.matcher(parts[i]).matches()) {
+    int idStart = prefixEnd + 1;
+    String tenant = null;
+    if (kind.tenantScoped) {
+      int tenantEnd = secret.indexOf('.', idStart);
+      if (tenantEnd < 0 || !isId(secret, idStart, tenantEnd)) {
         return Optional.empty();
       }
+      tenant = secret.substring(idStart, tenantEnd);
+      idStart = tenantEnd + 1;
     }
-    return kind.tenantScoped
-        ? Optional.of(new Parsed(Optional.of(TenantId.of(parts[1])), parts[2]))
-        : Optional.of(new Parsed(Optional.empty(), parts[1]));
+    int idEnd = secret.indexOf('.', idStart);
+    if (idEnd < 0 || !isId(secret, idStart, idEnd) || !isRandomPart(secret, idEnd + 1)) {
+      return Optional.empty();
+    }
+    String id = secret.substring(idStart, idEnd);
+    return tenant != null
+        ? Optional.of(new Parsed(Optional.of(TenantId.of(tenant)), id))
+        : Optional.of(new Parsed(Optional.empty(), id));
+  }
+
+  /** 1 to 64 characters of a-z, 0-9 and '-', not starting with '-' (as ids are made). */
+  private static boolean isId(String text, int from, int to) {
+    int length = to - from;
+    if (length < 1 || length > MAX_ID_LENGTH || text.charAt(from) == '-') {
+      return false;
+    }
+    for (int i = from; i < to; i++) {
+      char c = text.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Exactly the 43 base64url characters of 32 random bytes, to the end of the secret. */
+  private static boolean isRandomPart(String text, int from) {
+    if (text.length() - from != RANDOM_CHARS) {
+      return false;
+    }
+    for (int i = from; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -160,6 +160,34 @@ class PolicyServerPollingTest {
   }
 
   @Test
+  void theInMemoryFastPathGivesThePollsOwn304OrNothingAndNeverReadsTheStore() throws Exception {
+    Tenant tenant = fx.tenant("Acme");
+    server.createPolicy(fx.operator, tenant.id(), ServerFixture.spec("all staff", Targets.allAgents()));
+    server.publish(fx.operator, tenant.id(), "first");
+    Enrollment enrollment = fx.enroll(tenant.id(), Set.of(), "host");
+    String credential = enrollment.credential();
+    AgentIdentity agent = server.authenticateAgent(credential);
+    String etag = now(server.poll(agent, Optional.empty(), Duration.ZERO)).etag();
+
+    long before = fx.store.calls();
+    assertThat(server.authenticateKnownAgent(credential)).contains(agent);
+    assertThat(server.authenticateKnownAgent(credential + "x")).isEmpty();
+    assertThat(server.authenticateKnownAgent(credential.substring(0, credential.length() - 1) + "A")).isEmpty();
+    assertThat(server.authenticateKnownAgent("esa.t-x.a-y." + "A".repeat(43))).isEmpty();
+    assertThat(server.pollIfUnchanged(agent, etag))
+        .contains((PollResult.NotModified) now(server.poll(agent, Optional.of(etag), Duration.ZERO)));
+    assertThat(server.pollIfUnchanged(agent, "\"stale\"")).isEmpty();
+    assertThat(fx.store.calls()).as("store calls on the fast path").isEqualTo(before);
+
+    server.createPolicy(fx.operator, tenant.id(), ServerFixture.spec("more", Targets.allAgents()));
+    server.publish(fx.operator, tenant.id(), "second");
+    assertThat(server.pollIfUnchanged(agent, etag)).as("the set changed: the full poll signs it").isEmpty();
+    server.revokeAgent(fx.operator, tenant.id(), enrollment.agent().id());
+    assertThat(server.authenticateKnownAgent(credential)).isEmpty();
+    assertThat(server.pollIfUnchanged(agent, etag)).isEmpty();
+  }
+
+  @Test
   void anAgentEnrolledOnANodeThatHasNotHeardYetIsStillAuthenticated() throws Exception {
     Tenant tenant = fx.tenant("Acme");
     // A second node on the same store but with a change feed of its own: it hears nothing.
@@ -167,6 +195,8 @@ class PolicyServerPollingTest {
       deaf.start();
       Enrollment enrollment = fx.enroll(tenant.id(), Set.of(), "h");
 
+      assertThat(deaf.authenticateKnownAgent(enrollment.credential()))
+          .as("the fast path never asks the store, so it cannot know this agent yet").isEmpty();
       AgentIdentity agent = deaf.authenticateAgent(enrollment.credential());
 
       assertThat(agent.agentId()).isEqualTo(enrollment.agent().id());

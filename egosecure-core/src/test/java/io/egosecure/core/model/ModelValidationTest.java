@@ -181,4 +181,28 @@ class ModelValidationTest {
     bytes[0] ^= 1;
     assertThat(hash.bytes()[0]).isNotEqualTo(bytes[0]);
   }
+
+  /** The hash is computed from a cloned digest; it must stay SHA-256 and safe to share. */
+  @Test
+  void secretHashesAreSha256FromAnyNumberOfThreadsAtOnce() {
+    SecretHash abc = SecretHash.of("abc");
+    assertThat(java.util.HexFormat.of().formatHex(abc.bytes()))
+        .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assertThat(IntStream.range(0, 20_000).parallel()
+        .allMatch(i -> abc.matches("abc") && !abc.matches("abc" + i))).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "0", "a-b", "t-4k2x", "0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcdefghijklmnopq"})
+  void idsOfOneToSixtyFourLowerCaseLettersDigitsAndDashesAreValid(String id) {
+    assertThat(Checks.isId(id)).isTrue();
+    assertThat(TenantId.of(id).value()).isEqualTo(id);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "-a", "A", "a_b", "a.b", "a b", "é", "0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcdefghijklmnopqr"})
+  void otherIdsAreRefused(String id) {
+    assertThat(Checks.isId(id)).isFalse();
+    assertThatThrownBy(() -> AgentId.of(id)).isInstanceOf(ValidationException.class);
+  }
 }

@@ -13,6 +13,9 @@ import org.eclipse.jetty.http.HttpHeader;
 
 /** The agent API of PROTOCOL.md: enroll, poll (plain and long), report status. */
 final class AgentApi {
+  static final String POLL_PATH = "/v1/agent/policies";
+  /** The poll route's name in metrics, as {@link Routes} names it. */
+  static final String POLL_ROUTE = "GET " + POLL_PATH;
   static final String POLL_INTERVAL_HEADER = AgentMessages.POLL_INTERVAL_HEADER;
   static final String POLL_JITTER_HEADER = AgentMessages.POLL_JITTER_HEADER;
   private static final long OVERLOAD_RETRY_SECONDS = 5;
@@ -25,7 +28,7 @@ final class AgentApi {
 
   void register(Routes routes) {
     routes.add("POST", "/v1/agent/enroll", this::enroll)
-        .add("GET", "/v1/agent/policies", this::poll)
+        .add("GET", POLL_PATH, this::poll)
         .add("POST", "/v1/agent/status", this::status);
   }
 
@@ -70,6 +73,29 @@ final class AgentApi {
     // The client may go away while the poll is parked: cancelling releases it at once.
     call.request().addFailureListener(failure -> result.cancel(false));
     return Reply.later(result.thenApply(this::reply));
+  }
+
+  /**
+   * The common poll answered from memory without blocking: no query, an {@code If-None-Match}
+   * still current, an agent this node holds. Null if this cannot answer; {@link #poll} then
+   * answers, with the same result for what this did answer.
+   *
+   * @throws HttpProblem if the agent is over its rate limit
+   */
+  Reply.Now pollFromMemory(Call call) {
+    if (call.request().getHttpURI().getQuery() != null) {
+      return null;
+    }
+    Optional<String> etag = call.header(HttpHeader.IF_NONE_MATCH).map(String::strip);
+    if (etag.isEmpty()) {
+      return null;
+    }
+    Optional<AgentIdentity> agent = call.knownAgent();
+    if (agent.isEmpty()) {
+      return null;
+    }
+    Optional<PollResult.NotModified> unchanged = transport.policyServer().pollIfUnchanged(agent.get(), etag.get());
+    return unchanged.isPresent() ? reply(unchanged.get()) : null;
   }
 
   private Reply.Now reply(PollResult result) {

@@ -14,6 +14,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -28,13 +30,15 @@ final class ApiHandler extends Handler.Abstract {
   private static final long DRAIN_FACTOR = 4;
 
   private final Transport transport;
+  private final AgentApi agentApi;
   private final Routes routes = new Routes();
   private final Set<CompletableFuture<Reply.Now>> parked = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
 
   ApiHandler(Transport transport) {
     this.transport = transport;
-    new AgentApi(transport).register(routes);
+    this.agentApi = new AgentApi(transport);
+    agentApi.register(routes);
     new AdminApi(transport).register(routes);
     routes
         .add("GET", "/health/live", c -> Reply.json(200, Map.of("status", "UP")))
@@ -71,6 +75,30 @@ final class ApiHandler extends Handler.Abstract {
     }
   }
 
+  /**
+   * Answers a poll from memory if it can, without blocking: for the I/O thread that parsed it.
+   *
+   * @return false if the request is not such a poll; {@link #handle} must answer it then
+   */
+  boolean answerFromMemory(Request request, Response response, Callback callback) {
+    if (!HttpMethod.GET.is(request.getMethod()) || !AgentApi.POLL_PATH.equals(Request.getPathInContext(request))
+        || mayHaveBody(request)) {
+      return false;
+    }
+    long start = System.nanoTime();
+    Reply.Now reply;
+    try {
+      reply = agentApi.pollFromMemory(new Call(request, Map.of(), transport));
+    } catch (Throwable failure) {
+      reply = Problems.of(failure, request.getMethod(), AgentApi.POLL_PATH);
+    }
+    if (reply == null) {
+      return false;
+    }
+    write(response, callback, reply, AgentApi.POLL_ROUTE, start);
+    return true;
+  }
+
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
     long start = System.nanoTime();
@@ -89,7 +117,7 @@ final class ApiHandler extends Handler.Abstract {
       return true;
     }
     Routes.Found found = (Routes.Found) match;
-    String route = found.route().method() + " " + found.route().pattern();
+    String route = found.route().name();
     Reply reply;
     try {
       reply = found.route().endpoint().handle(new Call(request, found.parameters(), transport));
@@ -124,7 +152,7 @@ final class ApiHandler extends Handler.Abstract {
     long declared = request.getLength();
     long bound = DRAIN_FACTOR * Math.max(
         transport.limits().maxAdminBodyBytes(), transport.limits().maxAgentBodyBytes());
-    if (declared == 0 || declared > bound) {
+    if (!mayHaveBody(request) || declared > bound) {
       return;
     }
     try (InputStream in = Request.asInputStream(request)) {
@@ -137,6 +165,22 @@ final class ApiHandler extends Handler.Abstract {
     } catch (IOException e) {
       // The client went away; nothing will read the answer either.
     }
+  }
+
+  /**
+   * Whether the request can carry a body. HTTP/1 says so in its headers (a length above zero, or
+   * chunks); HTTP/2 and 3 need neither, so there any request may.
+   */
+  static boolean mayHaveBody(Request request) {
+    long declared = request.getLength();
+    if (declared >= 0) {
+      return declared > 0;
+    }
+    HttpVersion version = request.getConnectionMetaData().getHttpVersion();
+    if (version == HttpVersion.HTTP_1_1 || version == HttpVersion.HTTP_1_0) {
+      return request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
+    }
+    return true;
   }
 
   private void write(Response response, Callback callback, Reply.Now reply, String route, long start) {

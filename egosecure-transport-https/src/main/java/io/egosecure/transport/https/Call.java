@@ -26,6 +26,9 @@ import org.eclipse.jetty.util.Fields;
  * caller it authenticates. Every read is bounded and every bad value becomes a 4xx problem.
  */
 final class Call {
+  /** The request attribute holding an agent authenticated and rate-limited for this request. */
+  static final String AUTHENTICATED_AGENT = "io.egosecure.transport.https.agent";
+
   private final Request request;
   private final Map<String, String> pathParameters;
   private final Transport transport;
@@ -50,10 +53,29 @@ final class Call {
     return principal;
   }
 
-  /** The agent caller, rate-limited per agent. */
+  /**
+   * The agent caller, rate-limited per agent. A poll the I/O thread began (see {@link
+   * AgentApi#pollFromMemory}) was authenticated and charged there already.
+   */
   AgentIdentity agent() {
+    if (request.getAttribute(AUTHENTICATED_AGENT) instanceof AgentIdentity charged) {
+      return charged;
+    }
     AgentIdentity agent = transport.policyServer().authenticateAgent(bearer());
     limit(transport.agentLimiter(), agent.agentId().value());
+    return agent;
+  }
+
+  /**
+   * The agent caller if this node holds it, from memory, rate-limited; empty if only the store
+   * could tell (or nobody). Never blocks. The identity is kept on the request for {@link #agent()}.
+   */
+  Optional<AgentIdentity> knownAgent() {
+    Optional<AgentIdentity> agent = transport.policyServer().authenticateKnownAgent(bearer());
+    if (agent.isPresent()) {
+      limit(transport.agentLimiter(), agent.get().agentId().value());
+      request.setAttribute(AUTHENTICATED_AGENT, agent.get());
+    }
     return agent;
   }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.egosecure.core.PolicyServer;
 import java.net.URI;
 import java.time.Duration;
+import org.eclipse.jetty.server.AbstractConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -50,9 +51,10 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
       // No SNI/Host check: agents may reach the server by a name the certificate does not carry
       // (a load balancer, an alias), and a single-site server has no other host to confuse.
       http.addCustomizer(new SecureRequestCustomizer(false));
-      this.connector = new ServerConnector(server, builder.tls.sslContextFactory(), new HttpConnectionFactory(http));
+      this.connector = new ServerConnector(server, builder.acceptors, builder.ioThreads,
+          AbstractConnectionFactory.getFactories(builder.tls.sslContextFactory(), new HttpConnectionFactory(http)));
     } else {
-      this.connector = new ServerConnector(server, new HttpConnectionFactory(http));
+      this.connector = new ServerConnector(server, builder.acceptors, builder.ioThreads, new HttpConnectionFactory(http));
     }
     this.host = builder.host;
     connector.setHost(builder.host);
@@ -123,6 +125,9 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
 
   /** Configures an {@link EgoSecureHttpsServer}. {@link #tls} or {@link #insecureHttp} is required. */
   public static final class Builder {
+    private static final int MAX_IO_THREADS = 64;
+    private static final int MAX_ACCEPTORS = 8;
+    private static final int POOL_HEADROOM = 4;
     private final PolicyServer policyServer;
     private String host = "0.0.0.0";
     private int port = 8443;
@@ -130,6 +135,9 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     private boolean insecure;
     private TransportLimits limits = TransportLimits.defaults();
     private int maxThreads = 200;
+    /** -1: Jetty's defaults. */
+    private int ioThreads = -1;
+    private int acceptors = -1;
     private Duration stopTimeout = Duration.ofSeconds(10);
 
     private Builder(PolicyServer policyServer) {
@@ -176,6 +184,30 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Threads that read, decrypt and parse requests (Jetty's selectors), and answer unchanged
+     * polls from memory without a hand-off. Default: Jetty's, half the cores (1 on 2 cores).
+     */
+    public Builder ioThreads(int ioThreads) {
+      if (ioThreads < 1 || ioThreads > MAX_IO_THREADS) {
+        throw new IllegalArgumentException("ioThreads must be 1 to " + MAX_IO_THREADS + ", was " + ioThreads);
+      }
+      this.ioThreads = ioThreads;
+      return this;
+    }
+
+    /**
+     * Threads that accept connections; 0 lets the I/O threads accept too. Default: Jetty's (1
+     * below 16 cores).
+     */
+    public Builder acceptors(int acceptors) {
+      if (acceptors < 0 || acceptors > MAX_ACCEPTORS) {
+        throw new IllegalArgumentException("acceptors must be 0 to " + MAX_ACCEPTORS + ", was " + acceptors);
+      }
+      this.acceptors = acceptors;
+      return this;
+    }
+
     /** How long {@link #close()} waits for requests in flight. Default 10 s. */
     public Builder stopTimeout(Duration stopTimeout) {
       this.stopTimeout = requireNonNull(stopTimeout, "stopTimeout == null");
@@ -189,6 +221,12 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
       }
       if (tls != null && insecure) {
         throw new IllegalStateException("choose tls or insecureHttp(), not both");
+      }
+      // Jetty takes acceptors and I/O threads from the pool and keeps a few for itself.
+      int fixed = Math.max(acceptors, 1) + Math.max(ioThreads, 1) + POOL_HEADROOM;
+      if (maxThreads < fixed) {
+        throw new IllegalStateException("maxThreads (" + maxThreads + ") cannot be less than acceptors + ioThreads + "
+            + POOL_HEADROOM + " (" + fixed + ")");
       }
       return new EgoSecureHttpsServer(this);
     }

@@ -23,24 +23,36 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The push channel's sockets, by tenant. A publish sends {@code policies-changed} to every socket
- * of the tenant, in batches spread over the executor (a send encrypts and writes on the calling
- * thread, so one thread would make the last agent wait for all others); a revocation closes the
- * agent's sockets.
+ * of the tenant, split over the executor (a send encrypts and writes on the calling thread, so one
+ * thread would make the last agent wait for all others) into at most one slice per core: more
+ * senders than cores only take turns, and switching among them delays every slice's tail. A
+ * revocation closes the agent's sockets.
  */
 final class PushHub implements PolicyServerListener {
   private static final Logger log = LoggerFactory.getLogger(PushHub.class);
   static final int POLICY_VIOLATION = 1008;
   static final int NORMAL = 1000;
-  static final int BATCH = 500;
+  /** Fewer sockets than this are sent by one task: a hand-off costs more than sending them. */
+  static final int MIN_SLICE = 500;
 
   private final ConcurrentMap<TenantId, ConcurrentMap<AgentId, PushSocket>> byTenant = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
   private final Predicate<AgentIdentity> enrolled;
+  private final int senders;
   private volatile Executor executor = Runnable::run;
 
   /** @param enrolled whether an agent is still enrolled, checked when its socket opens */
   PushHub(Predicate<AgentIdentity> enrolled) {
+    this(enrolled, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** @param senders the most tasks one publish is split into */
+  PushHub(Predicate<AgentIdentity> enrolled, int senders) {
+    if (senders < 1) {
+      throw new IllegalArgumentException("senders cannot be less than 1, was " + senders);
+    }
     this.enrolled = enrolled;
+    this.senders = senders;
   }
 
   void executor(Executor executor) {
@@ -101,16 +113,13 @@ final class PushHub implements PolicyServerListener {
     }
     // One read-only payload for all; each frame gets its own view of it (its own position).
     ByteBuffer message = ByteBuffer.wrap(Json.write(AgentMessages.Notification.policiesChanged(revision))).asReadOnlyBuffer();
-    List<PushSocket> batch = new ArrayList<>(BATCH);
-    for (PushSocket socket : sockets.values()) {
-      batch.add(socket);
-      if (batch.size() == BATCH) {
-        send(List.copyOf(batch), message);
-        batch.clear();
-      }
-    }
-    if (!batch.isEmpty()) {
-      send(List.copyOf(batch), message);
+    List<PushSocket> all = new ArrayList<>(sockets.values());
+    int slices = Math.max(1, Math.min(senders, all.size() / MIN_SLICE));
+    int from = 0;
+    for (int slice = 0; slice < slices; slice++) {
+      int to = from + (all.size() - from) / (slices - slice);
+      send(all.subList(from, to), message);
+      from = to;
     }
   }
 

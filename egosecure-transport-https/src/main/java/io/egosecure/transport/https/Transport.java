@@ -9,9 +9,11 @@ import java.time.Clock;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /** What the endpoints share: the policy server, the limits and limiters, and the meters. */
 final class Transport {
+  private static final int MAX_STATUS = 599;
   private final PolicyServer policyServer;
   private final TransportLimits limits;
   private final RateLimiter enrollLimiter;
@@ -22,7 +24,8 @@ final class Transport {
   private final Counter pollsNotModified;
   private final Counter enrollFailures;
   private final Counter publishes;
-  private final ConcurrentMap<String, Timer> timers = new ConcurrentHashMap<>();
+  /** Per route name, its timers indexed by status: found without building a key per request. */
+  private final ConcurrentMap<String, AtomicReferenceArray<Timer>> timers = new ConcurrentHashMap<>();
 
   Transport(PolicyServer policyServer, TransportLimits limits, PrometheusMeterRegistry registry, Clock clock,
       PushHub pushHub) {
@@ -82,13 +85,22 @@ final class Transport {
     publishes.increment();
   }
 
-  /** Request latency per route pattern (a bounded set of names) and status. */
+  /** Request latency per route pattern (a bounded set of names) and status (100 to 599). */
   void timed(String route, int status, long nanos) {
-    String key = route + ' ' + status;
-    timers.computeIfAbsent(key, k -> Timer.builder("egosecure.http.requests")
-            .tag("route", route).tag("status", Integer.toString(status))
-            .description("HTTP requests by route and status").register(registry))
-        .record(nanos, TimeUnit.NANOSECONDS);
+    AtomicReferenceArray<Timer> byStatus = timers.get(route);
+    if (byStatus == null) {
+      byStatus = timers.computeIfAbsent(route, r -> new AtomicReferenceArray<>(MAX_STATUS + 1));
+    }
+    int slot = Math.min(Math.max(status, 0), MAX_STATUS);
+    Timer timer = byStatus.get(slot);
+    if (timer == null) {
+      // Registering twice yields the same meter, so a race here costs nothing but the lookup.
+      timer = Timer.builder("egosecure.http.requests")
+          .tag("route", route).tag("status", Integer.toString(slot))
+          .description("HTTP requests by route and status").register(registry);
+      byStatus.set(slot, timer);
+    }
+    timer.record(nanos, TimeUnit.NANOSECONDS);
   }
 
 }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /** The fan-out itself, without sockets: how a publish is split over the executor. */
 class PushHubTest {
-  private static final int AGENTS = PushHub.BATCH * 2 + 7;
+  private static final int AGENTS = PushHub.MIN_SLICE * 3 + 7;
   private static PolicyServer server;
   private static TenantId tenant;
   private static final List<AgentIdentity> agents = new ArrayList<>();
@@ -72,8 +72,8 @@ class PushHubTest {
   }
 
   @Test
-  void aPublishIsSentInBatchesThatRunOnTheExecutorNotOnThePublishingThread() {
-    PushHub hub = new PushHub(agent -> true);
+  void aPublishIsSplitIntoOneSliceASenderAtMostThatRunOnTheExecutorNotOnThePublishingThread() {
+    PushHub hub = new PushHub(agent -> true, 2);
     ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     hub.executor(tasks::add);
     List<RecordingSession> sessions = new ArrayList<>();
@@ -86,10 +86,33 @@ class PushHubTest {
     hub.revisionPublished(tenant, 7);
 
     assertThat(sessions).allSatisfy(session -> assertThat(session.texts).isEmpty());
-    assertThat(tasks).hasSize(3);
+    assertThat(tasks).as("two senders, whatever the number of sockets").hasSize(2);
     tasks.forEach(Runnable::run);
     assertThat(sessions).allSatisfy(session ->
         assertThat(session.texts).containsExactly("{\"type\":\"policies-changed\",\"revision\":7}"));
+  }
+
+  @Test
+  void slicesAreNeverSmallerThanTheMinimumAndCoverEverySocketOnce() {
+    for (int senders : new int[] {1, 3, 4, 64}) {
+      PushHub hub = new PushHub(agent -> true, senders);
+      ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+      hub.executor(tasks::add);
+      List<RecordingSession> sessions = new ArrayList<>();
+      for (AgentIdentity agent : agents) {
+        RecordingSession session = new RecordingSession();
+        hub.socketFor(agent).onOpen(session, Callback.NOOP);
+        sessions.add(session);
+      }
+
+      hub.revisionPublished(tenant, 9);
+
+      assertThat(tasks).as(senders + " senders").hasSize(Math.min(senders, AGENTS / PushHub.MIN_SLICE));
+      tasks.forEach(Runnable::run);
+      assertThat(sessions).allSatisfy(session -> assertThat(session.texts).hasSize(1));
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PushHub(agent -> true, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("senders cannot be less than 1, was 0");
   }
 
   @Test
