@@ -40,6 +40,7 @@ import org.junit.jupiter.api.Test;
  * {@code mvn -Dit.test=FuzzIT -Dfuzz.requests=10000 -Dfuzz.seed=42 -pl egosecure-transport-https verify}.
  */
 class FuzzIT {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FuzzIT.class);
   private static final int REQUESTS = Integer.getInteger("fuzz.requests", 2_000);
   private static final long SEED = Long.getLong("fuzz.seed", System.nanoTime());
   /** What would betray internals: a stack frame, an exception, a Java or Jetty class name. */
@@ -114,8 +115,8 @@ class FuzzIT {
 
   @Test
   void malformedRequestsOnEveryOperationAnswerNo5xxAndNoInternals() throws Exception {
-    System.out.printf("FuzzIT: %d requests over %d operations, seed %d (rerun with -Dfuzz.seed=%d)%n",
-        REQUESTS, operations.size(), SEED, SEED);
+    log.info(String.format("%d requests over %d operations, seed %d (rerun with -Dfuzz.seed=%d)",
+        REQUESTS, operations.size(), SEED, SEED));
     HttpsFixture.Story control = fx.story();
     world = provision();
     List<String> failures = new ArrayList<>();
@@ -145,9 +146,9 @@ class FuzzIT {
       }
     }
     long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
-    System.out.printf("FuzzIT: %d requests in %d s, statuses %s, world rebuilt %d times%n",
-        REQUESTS, seconds, statuses, rebuilt);
-    slow.stream().limit(20).forEach(line -> System.out.println("FuzzIT: slow: " + line));
+    log.info(String.format("%d requests in %d s, statuses %s, world rebuilt %d times",
+        REQUESTS, seconds, statuses, rebuilt));
+    slow.stream().limit(20).forEach(line -> log.info("slow: {}", line));
 
     assertThat(failures).as("seed %d: failures (first 50)", SEED).isEmpty();
     assertThat(perOperation.keySet()).as("every documented operation was fuzzed")
@@ -158,7 +159,7 @@ class FuzzIT {
   @Test
   void webSocketUpgradesAndGarbageFramesLeaveTheServerHealthy() throws Exception {
     int sessions = Math.max(100, REQUESTS / 20);
-    System.out.printf("FuzzIT: %d WebSocket sessions, seed %d%n", sessions, SEED);
+    log.info("{} WebSocket sessions, seed {}", sessions, SEED);
     HttpsFixture.Story control = fx.story();
     world = provision();
     List<String> failures = new ArrayList<>();
@@ -167,7 +168,7 @@ class FuzzIT {
       String outcome = random.nextInt(3) == 0 ? badUpgrade(i, failures) : garbageFrames(i, failures);
       outcomes.merge(outcome, 1, Integer::sum);
     }
-    System.out.printf("FuzzIT: WebSocket outcomes %s%n", outcomes);
+    log.info("WebSocket outcomes {}", outcomes);
 
     assertThat(failures).as("seed %d: failures (first 50)", SEED).isEmpty();
     awaitPushSockets(0);

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
  * may see, and nothing of any tenant changed.
  */
 class IsolationMatrixIT {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(IsolationMatrixIT.class);
   /** Who may call the endpoints that are not under a tenant, by route. */
   private static final Map<String, Set<String>> SERVER_WIDE_ROLES = Map.of(
       "POST /v1/admin-keys", Set.of("OPERATOR"),
@@ -417,7 +418,7 @@ class IsolationMatrixIT {
         .append(routes).append(" of ").append(operations.size()).append(" operations, ")
         .append(callers.size()).append(" callers (expected status: cells; -1 = allowed, listing checked)\n");
     byCaller.forEach((caller, counts) -> summary.append(String.format("  %-14s %s%n", caller, counts)));
-    System.out.print(summary);
+    log.info("\n{}", summary);
   }
 
   private static String clip(String text) {
