@@ -59,6 +59,7 @@ import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
  * </pre>
  */
 public final class ConformanceFixturesGenerator {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ConformanceFixturesGenerator.class);
   static final String RESOURCE_DIRECTORY = "io/egosecure/agent/testkit/conformance/";
   static final String INDEX = "index.json";
 
@@ -127,14 +128,14 @@ public final class ConformanceFixturesGenerator {
       for (Path file : existing) {
         if (!files.containsKey(file.getFileName().toString())) {
           Files.delete(file);
-          System.out.println("removed " + file);
+          log.info("removed {}", file);
         }
       }
     }
     for (Map.Entry<String, byte[]> file : files.entrySet()) {
       Files.write(directory.resolve(file.getKey()), file.getValue());
     }
-    System.out.println("wrote " + files.size() + " files to " + directory.toAbsolutePath());
+    log.info("wrote {} files to {}", files.size(), directory.toAbsolutePath());
   }
 
   /** File name to bytes: every fixture, in index order, then {@value #INDEX}. */

@@ -76,12 +76,7 @@ class PushHubTest {
     PushHub hub = new PushHub(agent -> true, 2);
     ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     hub.executor(tasks::add);
-    List<RecordingSession> sessions = new ArrayList<>();
-    for (AgentIdentity agent : agents) {
-      RecordingSession session = new RecordingSession();
-      hub.socketFor(agent).onOpen(session, Callback.NOOP);
-      sessions.add(session);
-    }
+    List<RecordingSession> sessions = openAll(hub);
 
     hub.revisionPublished(tenant, 7);
 
@@ -98,12 +93,7 @@ class PushHubTest {
       PushHub hub = new PushHub(agent -> true, senders);
       ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
       hub.executor(tasks::add);
-      List<RecordingSession> sessions = new ArrayList<>();
-      for (AgentIdentity agent : agents) {
-        RecordingSession session = new RecordingSession();
-        hub.socketFor(agent).onOpen(session, Callback.NOOP);
-        sessions.add(session);
-      }
+      List<RecordingSession> sessions = openAll(hub);
 
       hub.revisionPublished(tenant, 9);
 
@@ -127,5 +117,16 @@ class PushHubTest {
 
     assertThat(tasks).isEmpty();
     assertThat(hub.openSockets()).isEqualTo(1);
+  }
+
+  /** Opens one recording socket per agent on {@code hub}. */
+  private List<RecordingSession> openAll(PushHub hub) {
+    List<RecordingSession> sessions = new ArrayList<>();
+    for (AgentIdentity agent : agents) {
+      RecordingSession session = new RecordingSession();
+      hub.socketFor(agent).onOpen(session, Callback.NOOP);
+      sessions.add(session);
+    }
+    return sessions;
   }
 }
