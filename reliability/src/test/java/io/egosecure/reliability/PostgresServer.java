@@ -115,7 +115,7 @@ final class PostgresServer {
     List<Integer> pids = new ArrayList<>();
     try (Connection connection = connect(URL);
         PreparedStatement query = connection.prepareStatement(
-            "SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name = 'egosecure-change-feed'")) {
+            "SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name LIKE 'egosecure-change-feed %'")) {
       query.setString(1, database);
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {

@@ -74,14 +74,15 @@ public final class PostgresChangeFeed implements ChangeFeed {
     properties.setProperty("connectTimeout", "5");
     properties.setProperty("loginTimeout", "5");
     properties.setProperty("socketTimeout", "10");
-    properties.setProperty("ApplicationName", "egosecure-change-feed");
+    byte[] id = new byte[6];
+    new SecureRandom().nextBytes(id);
+    this.nodeId = HexFormat.of().formatHex(id);
+    // Each node's listening session is told apart in pg_stat_activity.
+    properties.setProperty("ApplicationName", "egosecure-change-feed " + nodeId);
     this.channel = builder.channel;
     this.reconnectDelay = builder.reconnectDelay;
     this.maxReconnectDelay = builder.maxReconnectDelay;
     this.resynchronizeEvery = builder.resynchronizeEvery;
-    byte[] id = new byte[6];
-    new SecureRandom().nextBytes(id);
-    this.nodeId = HexFormat.of().formatHex(id);
   }
 
   public static Builder builder(String jdbcUrl) {
