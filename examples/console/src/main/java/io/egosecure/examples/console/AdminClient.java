@@ -116,8 +116,18 @@ final class AdminClient {
     return URLEncoder.encode(value, StandardCharsets.UTF_8);
   }
 
+  /**
+   * The API path under the server URI, keeping the URI's own path: {@code https://h/egosecure}
+   * and {@code /v1/tenants} make {@code https://h/egosecure/v1/tenants}, where resolving the
+   * absolute path would drop {@code /egosecure} (a server mounted under a prefix behind a front).
+   */
+  static URI target(URI server, String path) {
+    String base = server.toString();
+    return URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + path);
+  }
+
   private Response send(String method, String path, JsonNode body, String ifMatch) throws ApiException {
-    URI uri = server.resolve(path);
+    URI uri = target(server, path);
     HttpRequest.Builder request = HttpRequest.newBuilder(uri)
         .timeout(TIMEOUT)
         .header("Authorization", "Bearer " + key)

@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -26,6 +27,18 @@ class ConsoleTest {
     int status = Console.run(temp, key, new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8), args);
     return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void apiPathsGoUnderTheServersOwnPath() {
+    assertThat(AdminClient.target(URI.create("https://h:8443"), "/v1/tenants?limit=5"))
+        .hasToString("https://h:8443/v1/tenants?limit=5");
+    assertThat(AdminClient.target(URI.create("https://h:8443/"), "/v1/tenants"))
+        .hasToString("https://h:8443/v1/tenants");
+    assertThat(AdminClient.target(URI.create("https://h/egosecure/"), "/v1/tenants"))
+        .hasToString("https://h/egosecure/v1/tenants");
+    assertThat(AdminClient.target(URI.create("https://h/egosecure"), "/v1/audit"))
+        .hasToString("https://h/egosecure/v1/audit");
   }
 
   @Test
