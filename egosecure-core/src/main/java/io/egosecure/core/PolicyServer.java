@@ -90,6 +90,7 @@ public final class PolicyServer implements AutoCloseable {
   private final ScheduledExecutorService givenScheduler;
   private final Access access;
   private final FleetIndex index;
+  private final StatusWriter statusWriter;
   private final List<PolicyServerListener> listeners = new CopyOnWriteArrayList<>();
 
   private final Object lifecycle = new Object();
@@ -116,6 +117,7 @@ public final class PolicyServer implements AutoCloseable {
     this.access = new Access(store);
     this.index =
         new FleetIndex(store, keyVault, clock, policySetValidity, builder.executor, listeners);
+    this.statusWriter = new StatusWriter(store);
   }
 
   public static Builder builder() {
@@ -169,6 +171,7 @@ public final class PolicyServer implements AutoCloseable {
       flushTask.cancel(false);
       closeQuietly(subscription);
       index.releaseAll();
+      statusWriter.close();
       index.flushLastSeen();
       if (scheduler != givenScheduler) {
         scheduler.shutdownNow();
@@ -774,31 +777,17 @@ public final class PolicyServer implements AutoCloseable {
   }
 
   /**
-   * Records what the agent did with a revision.
+   * Records what the agent did with a revision, and returns once that is committed. Reports that
+   * arrive together are committed together, one transaction per tenant, so a fleet answering a
+   * publish at once is not limited by the store's commit rate.
    *
    * @throws ValidationException if it names a revision the tenant has not published
    * @throws UnauthenticatedException if the agent has been revoked
+   * @throws StoreUnavailableException if the store failed or the server is shutting down
    */
   public void reportStatus(AgentIdentity agent, long revision, AgentState state, String message) {
     requireNonNull(agent, "agent == null");
-    Instant now = now();
-    AgentStatus status = new AgentStatus(revision, state, message, now);
-    try {
-      store.inTenant(agent.tenantId(), tx -> {
-        Agent current =
-            tx.agent(agent.agentId())
-                .orElseThrow(() -> new UnauthenticatedException("the agent credential is not valid"));
-        long latest = tx.latestRevision().number();
-        if (revision > latest) {
-          throw new ValidationException(
-              "revision", "is " + revision + " but the tenant's latest revision is " + latest);
-        }
-        tx.putAgent(current.withStatus(status).withLastSeenAt(now));
-        return null;
-      });
-    } catch (NotFoundException tenantGone) {
-      throw new UnauthenticatedException("the agent credential is not valid");
-    }
+    statusWriter.write(agent, new AgentStatus(revision, state, message, now()));
   }
 
   // --- helpers ---

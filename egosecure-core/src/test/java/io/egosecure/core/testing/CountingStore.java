@@ -14,10 +14,15 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
-/** A real store that counts calls, to prove a path (the 304 poll) never reaches it. */
+/**
+ * A real store that counts calls, to prove a path (the 304 poll) never reaches it, and
+ * transactions, to prove work is grouped.
+ */
 public final class CountingStore implements PolicyStore {
   private final PolicyStore delegate;
   private final AtomicLong calls = new AtomicLong();
+  private final AtomicLong transactions = new AtomicLong();
+  private volatile Runnable gate = () -> { };
 
   public CountingStore(PolicyStore delegate) {
     this.delegate = delegate;
@@ -25,6 +30,19 @@ public final class CountingStore implements PolicyStore {
 
   public long calls() {
     return calls.get();
+  }
+
+  /** Tenant transactions begun so far. */
+  public long transactions() {
+    return transactions.get();
+  }
+
+  /**
+   * Runs {@code gate} before each tenant transaction from now on, on the calling thread: a test
+   * holds the store busy there while work queues up behind it.
+   */
+  public void beforeEachTransaction(Runnable gate) {
+    this.gate = gate;
   }
 
   @Override
@@ -90,6 +108,8 @@ public final class CountingStore implements PolicyStore {
   @Override
   public <T> T inTenant(TenantId tenant, Function<TenantTransaction, T> work) {
     calls.incrementAndGet();
+    transactions.incrementAndGet();
+    gate.run();
     return delegate.inTenant(tenant, work);
   }
 
