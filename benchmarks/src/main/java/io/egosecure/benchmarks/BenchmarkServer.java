@@ -1,15 +1,15 @@
 package io.egosecure.benchmarks;
 
 import io.egosecure.core.PolicyServer;
-import io.egosecure.core.PolicyServerListener;
 import io.egosecure.core.Principal;
-import io.egosecure.core.spi.PageRequest;
 import io.egosecure.core.model.Policy;
 import io.egosecure.core.model.PollingSettings;
 import io.egosecure.core.model.Tenant;
 import io.egosecure.core.model.TenantId;
+import io.egosecure.core.spi.Change;
 import io.egosecure.core.spi.ChangeFeed;
 import io.egosecure.core.spi.KeyVault;
+import io.egosecure.core.spi.PageRequest;
 import io.egosecure.core.spi.PolicyStore;
 import io.egosecure.store.jdbc.JdbcPolicyStore;
 import io.egosecure.store.jdbc.PostgresChangeFeed;
@@ -32,7 +32,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 import javax.crypto.SecretKey;
 import org.conscrypt.Conscrypt;
@@ -71,8 +70,8 @@ import org.conscrypt.Conscrypt;
  *   <li>{@code sockets}, {@code parked}: {@code @sockets COUNT}, {@code @parked COUNT};
  *   <li>{@code publish}: edits a policy and publishes; {@code @published REVISION COMMIT_US
  *       RETURNED_US}, epoch microseconds (the same clock as the client's on this machine).
- *       COMMIT_US is taken by the first listener the policy server tells of the revision, before
- *       the push hub: the revision is committed and in the node's index;
+ *       COMMIT_US is when the policy server hands the committed publish to its change feed,
+ *       before any node reloads the tenant or tells its agents;
  *   <li>{@code quit}.
  * </ul>
  * When ready it prints {@code @ready PORT}.
@@ -90,7 +89,7 @@ public final class BenchmarkServer {
     boolean join = options.containsKey("join");
     String storeKind = options.getOrDefault("store", "memory");
     PolicyStore store;
-    Optional<ChangeFeed> changeFeed = Optional.empty();
+    ChangeFeed changeFeed = ChangeFeed.inProcess();
     switch (storeKind) {
       case "memory" -> store = PolicyStore.inMemory();
       case "sqlite" -> store = JdbcPolicyStore.sqlite(work.resolve("bench.db"));
@@ -99,7 +98,7 @@ public final class BenchmarkServer {
         String user = options.getOrDefault("postgres-user", "postgres");
         String password = options.getOrDefault("postgres-password", "postgres");
         store = JdbcPolicyStore.postgres(url).user(user).password(password).open();
-        changeFeed = Optional.of(PostgresChangeFeed.builder(url).user(user).password(password).build());
+        changeFeed = PostgresChangeFeed.builder(url).user(user).password(password).build();
       }
       default -> throw new IllegalArgumentException("--store must be memory, sqlite or postgres: " + storeKind);
     }
@@ -112,9 +111,8 @@ public final class BenchmarkServer {
     if (!join) {
       Files.writeString(work.resolve("master.key"), HexFormat.of().formatHex(masterKey.getEncoded()));
     }
-    PolicyServer.Builder builder = PolicyServer.builder().store(store).masterKey(masterKey);
-    changeFeed.ifPresent(builder::changeFeed);
-    PolicyServer policyServer = builder.build();
+    CommitClock commits = new CommitClock(changeFeed);
+    PolicyServer policyServer = PolicyServer.builder().store(store).changeFeed(commits).masterKey(masterKey).build();
     policyServer.start();
 
     Principal operator;
@@ -140,9 +138,6 @@ public final class BenchmarkServer {
           work.resolve("credentials"));
     }
 
-    CommitClock commits = new CommitClock(tenant.id());
-    // Added before the HTTPS server starts, so it is told before the push hub.
-    policyServer.addListener(commits);
     TlsConfig tls = TlsConfig.pkcs12(work.resolve("bench.p12"), PASSWORD.toCharArray());
     String tlsProvider = options.getOrDefault("tls", "jdk");
     switch (tlsProvider) {
@@ -185,7 +180,7 @@ public final class BenchmarkServer {
     }
     https.close();
     policyServer.close();
-    changeFeed.ifPresent(ChangeFeed::close);
+    changeFeed.close();
     store.close();
   }
 
@@ -266,20 +261,35 @@ public final class BenchmarkServer {
     return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
   }
 
-  /** Records when the policy server announces a revision of the tenant: after its commit. */
-  private static final class CommitClock implements PolicyServerListener {
-    private final TenantId tenant;
+  /**
+   * Records when the policy server announces a tenant change to the feed: right after the
+   * publish commits, before any node (this one included) reloads the tenant or tells its agents.
+   * Draft edits announce nothing, so in these benchmarks the last tenant change is the last publish.
+   */
+  private static final class CommitClock implements ChangeFeed {
+    private final ChangeFeed feed;
     private volatile long lastMicros;
 
-    CommitClock(TenantId tenant) {
-      this.tenant = tenant;
+    CommitClock(ChangeFeed feed) {
+      this.feed = feed;
     }
 
     @Override
-    public void revisionPublished(TenantId published, long revision) {
-      if (published.equals(tenant)) {
+    public void publish(Change change) {
+      if (!(change instanceof Change.AgentChanged)) {
         lastMicros = epochMicros();
       }
+      feed.publish(change);
+    }
+
+    @Override
+    public AutoCloseable subscribe(Listener listener) {
+      return feed.subscribe(listener);
+    }
+
+    @Override
+    public void close() {
+      feed.close();
     }
   }
 }

@@ -363,7 +363,7 @@ final class FleetIndex implements ChangeFeed.Listener {
       if (change instanceof Change.AgentChanged agent) {
         reloadAgent(agent.tenantId(), agent.agentId());
       } else {
-        reloadTenant(change.tenantId());
+        reloadTenant(change.tenantId(), !(change instanceof Change.RevisionPublished));
       }
     } catch (RuntimeException e) {
       // The store is unreachable: keep serving what we have; the next resync catches up.
@@ -401,7 +401,7 @@ final class FleetIndex implements ChangeFeed.Listener {
    */
   private void reloadIsolated(TenantId id) {
     try {
-      reloadTenant(id);
+      reloadTenant(id, true);
     } catch (RuntimeException e) {
       log.error("tenant {} could not be loaded; its agents get no answers until it can: {}", id, e.toString());
     }
@@ -415,12 +415,17 @@ final class FleetIndex implements ChangeFeed.Listener {
     committed.put(tenant, snapshot);
   }
 
-  void reloadTenant(TenantId id) {
+  /**
+   * Re-reads a tenant: its record, its latest revision unless this node holds it already, and,
+   * with {@code agentsToo} or when this node has none of them yet, its agents.
+   */
+  void reloadTenant(TenantId id, boolean agentsToo) {
     synchronized (reloadLock(id)) {
       Optional<Loaded> loaded;
       try {
         TenantState current = tenants.get(id);
         RevisionSnapshot offered = committed.remove(id);
+        boolean readAgents = agentsToo || !agents.containsKey(id);
         loaded = Optional.of(store.inTenant(id, tx -> {
           // A revision header is cheap; a snapshot of 1,000 policies is not. Reuse the one this
           // node holds or has just written when it is still the latest.
@@ -429,7 +434,7 @@ final class FleetIndex implements ChangeFeed.Listener {
               current != null && current.snapshot().number() == latest ? current.snapshot()
                   : offered != null && offered.number() == latest ? offered
                   : tx.latestRevision();
-          return new Loaded(tx.tenant(), snapshot, tx.agents());
+          return new Loaded(tx.tenant(), snapshot, readAgents ? Optional.of(tx.agents()) : Optional.empty());
         }));
       } catch (NotFoundException gone) {
         loaded = Optional.empty();
@@ -449,18 +454,16 @@ final class FleetIndex implements ChangeFeed.Listener {
               sameRevision && previous.signingKey().keyId().equals(key.keyId())
                   ? previous.selections()
                   : new ConcurrentHashMap<>());
-      ConcurrentMap<AgentId, AgentEntry> fleet = new ConcurrentHashMap<>();
-      for (Agent agent : data.agents()) {
-        fleet.put(agent.id(), AgentEntry.of(agent));
-      }
-      ConcurrentMap<AgentId, AgentEntry> before = agents.put(id, fleet);
-      tenants.put(id, next);
-      if (before != null) {
-        for (AgentId agent : before.keySet()) {
-          if (!fleet.containsKey(agent)) {
-            notifyRevoked(id, agent);
-          }
+      if (data.agents().isPresent()) {
+        ConcurrentMap<AgentId, AgentEntry> fleet = new ConcurrentHashMap<>();
+        for (Agent agent : data.agents().get()) {
+          fleet.put(agent.id(), AgentEntry.of(agent));
         }
+        ConcurrentMap<AgentId, AgentEntry> before = agents.put(id, fleet);
+        tenants.put(id, next);
+        notifyRevokedSince(id, before, fleet);
+      } else {
+        tenants.put(id, next);
       }
       if (previous != null && !sameRevision) {
         for (PolicyServerListener listener : listeners) {
@@ -471,11 +474,23 @@ final class FleetIndex implements ChangeFeed.Listener {
     }
   }
 
+  /** Tells listeners of the agents {@code before} held that {@code now} no longer does. */
+  private void notifyRevokedSince(TenantId tenant, Map<AgentId, AgentEntry> before, Map<AgentId, AgentEntry> now) {
+    if (before == null) {
+      return;
+    }
+    for (AgentId agent : before.keySet()) {
+      if (!now.containsKey(agent)) {
+        notifyRevoked(tenant, agent);
+      }
+    }
+  }
+
   private void reloadAgent(TenantId tenant, AgentId id) {
     synchronized (reloadLock(tenant)) {
       ConcurrentMap<AgentId, AgentEntry> fleet = agents.get(tenant);
       if (fleet == null) {
-        reloadTenant(tenant);
+        reloadTenant(tenant, true);
         return;
       }
       Optional<Agent> agent;
@@ -523,7 +538,8 @@ final class FleetIndex implements ChangeFeed.Listener {
     return reloadLocks.computeIfAbsent(id, k -> new Object());
   }
 
-  private record Loaded(Tenant tenant, RevisionSnapshot revision, List<Agent> agents) {}
+  /** A tenant as read; without agents when the ones this node holds are still current. */
+  private record Loaded(Tenant tenant, RevisionSnapshot revision, Optional<List<Agent>> agents) {}
 
   private record AgentEntry(AgentIdentity identity, SecretHash credentialHash, Set<String> publishedGroups) {
     static AgentEntry of(Agent agent) {

@@ -590,13 +590,17 @@ public final class PolicyServer implements AutoCloseable {
     return announce(tenant, result);
   }
 
-  /** What a publish did, and the snapshot it wrote if it wrote one. */
-  private record Published(PublishResult result, Optional<RevisionSnapshot> snapshot) {}
+  /**
+   * What a publish did, the snapshot it wrote if it wrote one, and whether it published agents'
+   * new groups too.
+   */
+  private record Published(PublishResult result, Optional<RevisionSnapshot> snapshot, boolean regrouped) {}
 
   private PublishResult announce(TenantId tenant, Published published) {
     published.snapshot().ifPresent(snapshot -> {
       index.committed(tenant, snapshot);
-      changeFeed.publish(new Change.TenantChanged(tenant));
+      // Without regrouped agents, nodes need not re-read the tenant's agents.
+      changeFeed.publish(published.regrouped() ? new Change.TenantChanged(tenant) : new Change.RevisionPublished(tenant));
     });
     return published.result();
   }
@@ -607,7 +611,7 @@ public final class PolicyServer implements AutoCloseable {
     List<Agent> regrouped =
         tx.agents().stream().filter(a -> !a.groups().equals(a.publishedGroups())).toList();
     if (drafts.equals(latest.policies()) && regrouped.isEmpty()) {
-      return new Published(new PublishResult(latest.revision(), false), Optional.empty());
+      return new Published(new PublishResult(latest.revision(), false), Optional.empty(), false);
     }
     Revision revision = new Revision(latest.number() + 1, now(), comment, caller.actor());
     RevisionSnapshot snapshot = new RevisionSnapshot(revision, tx.tenant().polling(), drafts);
@@ -616,7 +620,7 @@ public final class PolicyServer implements AutoCloseable {
     tx.appendAudit(
         new AuditEntry(revision.publishedAt(), caller.actor(), "revision.publish",
             "revision/" + revision.number(), Optional.of(tx.tenant().id())));
-    return new Published(new PublishResult(revision, true), Optional.of(snapshot));
+    return new Published(new PublishResult(revision, true), Optional.of(snapshot), !regrouped.isEmpty());
   }
 
   // --- agents (admin side) ---

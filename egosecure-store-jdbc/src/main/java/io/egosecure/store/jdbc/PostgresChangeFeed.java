@@ -204,6 +204,9 @@ public final class PostgresChangeFeed implements ChangeFeed {
     if (change instanceof Change.AgentChanged agent) {
       return "a " + agent.tenantId().value() + " " + agent.agentId().value();
     }
+    if (change instanceof Change.RevisionPublished) {
+      return "r " + change.tenantId().value();
+    }
     return "t " + change.tenantId().value();
   }
 
@@ -211,6 +214,9 @@ public final class PostgresChangeFeed implements ChangeFeed {
     try {
       if (parts.length == 3 && parts[1].equals("t")) {
         return Optional.of(new Change.TenantChanged(TenantId.of(parts[2])));
+      }
+      if (parts.length == 3 && parts[1].equals("r")) {
+        return Optional.of(new Change.RevisionPublished(TenantId.of(parts[2])));
       }
       if (parts.length == 4 && parts[1].equals("a")) {
         return Optional.of(new Change.AgentChanged(TenantId.of(parts[2]), AgentId.of(parts[3])));

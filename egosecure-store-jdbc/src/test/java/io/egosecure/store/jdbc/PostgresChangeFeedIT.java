@@ -93,6 +93,31 @@ class PostgresChangeFeedIT {
   }
 
   @Test
+  void aPublishThatRegroupsAnAgentReachesItsSetOnTheOtherNode() throws Exception {
+    Principal operator = a.server().authenticateAdmin(
+        a.server().bootstrapOperatorKey("op").orElseThrow().secret());
+    Tenant tenant = a.server().createTenant(operator, "Acme");
+    AgentIdentity agent = enrolledOn(b, operator, tenant);
+    var settings = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("usb", "block");
+    a.server().createPolicy(operator, tenant.id(),
+        new PolicySpec("for sales", "device-control", settings, Targets.groups(java.util.List.of("sales"))));
+    String initial = b.server().poll(agent, Optional.empty(), Duration.ZERO).get().etag();
+    CompletableFuture<PollResult> first = b.server().poll(agent, Optional.of(initial), Duration.ofSeconds(30));
+    publishOn(a, operator, tenant, "everyone");
+    PollResult before = first.get(5, TimeUnit.SECONDS);
+    assertThat(((PollResult.Changed) before).policySet().policySet().policies()).hasSize(1);
+
+    // Only the agent's groups change: the publish must make B re-read its agents, not just the revision.
+    a.server().updateAgentGroups(operator, tenant.id(), agent.agentId(), Set.of("sales"));
+    CompletableFuture<PollResult> parked = b.server().poll(agent, Optional.of(before.etag()), Duration.ofSeconds(30));
+    a.server().publish(operator, tenant.id(), "regrouped");
+
+    PollResult after = parked.get(5, TimeUnit.SECONDS);
+    assertThat(after).isInstanceOf(PollResult.Changed.class);
+    assertThat(((PollResult.Changed) after).policySet().policySet().policies()).hasSize(2);
+  }
+
+  @Test
   void aNodeWhoseListeningConnectionWasKilledStillConverges() throws Exception {
     Principal operator = a.server().authenticateAdmin(
         a.server().bootstrapOperatorKey("op").orElseThrow().secret());
