@@ -7,6 +7,11 @@ import io.egosecure.core.PolicyServer;
 import io.egosecure.core.PolicyServerListener;
 import io.egosecure.core.UnauthenticatedException;
 import io.egosecure.core.model.TenantId;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
@@ -287,6 +292,13 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
       requireNonNull(server, "server == null");
       if (meterRegistry == null) {
         meterRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // What bounds a node first (heap, threads, open files) belongs on the same page. A
+        // registry the integrator gives is left alone: it binds its own, and once.
+        new JvmMemoryMetrics().bindTo(meterRegistry);
+        new JvmThreadMetrics().bindTo(meterRegistry);
+        new FileDescriptorMetrics().bindTo(meterRegistry);
+        new ProcessorMetrics().bindTo(meterRegistry);
+        new UptimeMetrics().bindTo(meterRegistry);
       }
       return new EgoSecureHandler(this, server);
     }

@@ -201,7 +201,9 @@ class AdminApiIT {
     HttpResponse<String> metrics = fx.get("/metrics", op);
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body()).contains("egosecure_polls_total{result=\"changed\"}")
-        .contains("egosecure_long_polls_parked").contains("egosecure_http_requests_seconds_count");
+        .contains("egosecure_long_polls_parked").contains("egosecure_http_requests_seconds_count")
+        .contains("jvm_memory_used_bytes{area=\"heap\"").contains("jvm_threads_live_threads")
+        .contains("process_files_open_files").contains("process_files_max_files");
     assertThat(fx.get("/metrics", null).statusCode()).isEqualTo(401);
   }
 
