@@ -18,6 +18,7 @@
 #   --client-tls=PROVIDER      jdk | conscrypt                       jdk / conscrypt
 #   --server-tls=PROVIDER      jdk | conscrypt                       jdk
 #   --connecting=N             16 / 128   TLS handshakes in flight at most, whole fleet
+#   --ramp=SECONDS             max(interval, agents / 150)   first polls spread over this (each costs a handshake and a signature)
 #   --warmup=SECONDS           interval / 2
 #   --window=INTERVALS         2          the measured window (steady)
 #   --storm                    restart the server under the fleet and time the return

@@ -48,7 +48,8 @@ import org.HdrHistogram.Histogram;
  * per-poll], {@code store} memory|sqlite|postgres [sqlite], {@code interval} seconds [60],
  * {@code jitter} percent [10], {@code push} [false / true], {@code long-poll} [false],
  * {@code client-tls} jdk|conscrypt [jdk / conscrypt], {@code server-tls} jdk|conscrypt [jdk],
- * {@code connecting} handshakes in flight [16 / 128], {@code warmup} seconds [interval / 2],
+ * {@code connecting} handshakes in flight [16 / 128], {@code ramp} seconds over which the first polls
+ * spread [max(interval, agents / 150), agents / 500 when shared], {@code warmup} seconds [interval / 2],
  * {@code window} intervals [2], {@code restart} kill|close [kill]. System property
  * {@code server.heap} [2g]. Only 127.0.0.1 is a target; every phase has a deadline and a watchdog
  * ends both JVMs if the whole run overstays.
@@ -71,6 +72,7 @@ public final class FleetBenchmark {
   private final String serverTls;
   private final int connecting;
   private final int warmupSeconds;
+  private final int rampSeconds;
   private final int windowSeconds;
   private final String restart;
   private final String heap;
@@ -90,6 +92,12 @@ public final class FleetBenchmark {
     clientTls = options.getOrDefault("client-tls", storm ? "conscrypt" : "jdk");
     serverTls = options.getOrDefault("server-tls", "jdk");
     connecting = Integer.parseInt(options.getOrDefault("connecting", storm ? "128" : "16"));
+    // A first poll costs the server a handshake and a signature (about 5 ms of CPU with the
+    // client's handshake on the same cores): about 150 a second fit, so a large fleet starts over
+    // longer than one interval. The steady rate is the same either way: each agent then polls
+    // every interval from its own start.
+    rampSeconds = Integer.parseInt(options.getOrDefault("ramp", Integer.toString(Math.max(intervalSeconds,
+        agents / (connections.kind() == SimulatedFleet.Connections.Kind.SHARED ? 500 : 150)))));
     warmupSeconds = Integer.parseInt(options.getOrDefault("warmup", Integer.toString(intervalSeconds / 2)));
     windowSeconds = (int) (Double.parseDouble(options.getOrDefault("window", "2")) * intervalSeconds);
     restart = options.getOrDefault("restart", "kill");
@@ -189,9 +197,9 @@ public final class FleetBenchmark {
   private void ramp(SimulatedFleet fleet, BenchmarkServerProcess node) throws Exception {
     Duration deadline = rampDeadline();
     System.out.printf("ramp: first polls spread over %d s, %d handshakes in flight at most (deadline %d s)%n",
-        intervalSeconds, connecting, deadline.toSeconds());
+        rampSeconds, connecting, deadline.toSeconds());
     long start = System.nanoTime();
-    fleet.start(Duration.ofSeconds(intervalSeconds));
+    fleet.start(Duration.ofSeconds(rampSeconds));
     long end = start + deadline.toNanos();
     while (fleet.agentsPolled() < agents || (push && fleet.pushSocketsOpen() < agents)) {
       if (System.nanoTime() > end) {
@@ -201,9 +209,9 @@ public final class FleetBenchmark {
       Thread.sleep(SAMPLE_EVERY.toMillis());
       BenchmarkServerProcess.Gauges g = node.gauges();
       System.out.printf("  %4.0f s: %d agents polled, %d poll connections, %d push sockets, %d handshakes waiting;"
-              + " server: %d open files, %d threads, %.0f MiB heap%n",
+              + " server: %d open files, %d threads, %.0f MiB heap; errors so far %s%n",
           (System.nanoTime() - start) / 1e9, fleet.agentsPolled(), fleet.pollConnectionsOpen(), fleet.pushSocketsOpen(),
-          fleet.connectsWaiting(), g.openFiles(), g.threads(), g.heapBytes() / 1048576.0);
+          fleet.connectsWaiting(), g.openFiles(), g.threads(), g.heapBytes() / 1048576.0, fleet.errorsSoFar());
     }
     SimulatedFleet.FleetStats ramp = fleet.takeStats();
     System.out.printf("ramp done in %.1f s: %d polls, %d connections opened, %d push sockets; errors %d %s %s%n",
@@ -490,7 +498,7 @@ public final class FleetBenchmark {
   }
 
   private Duration rampDeadline() {
-    return Duration.ofSeconds(intervalSeconds + agents / 100 + 120);
+    return Duration.ofSeconds(rampSeconds + agents / 100 + 120);
   }
 
   private Duration totalDeadline() {

@@ -338,6 +338,15 @@ final class SimulatedFleet implements AutoCloseable {
     return gate.waiting();
   }
 
+  /** Errors counted since the last {@link #takeStats()}, by cause, without resetting them: for progress lines. */
+  Map<String, Long> errorsSoFar() {
+    Map<String, Long> counts = new TreeMap<>();
+    causes.forEach((cause, count) -> counts.put(cause, count.sum()));
+    statuses.forEach((status, count) -> counts.put("STATUS " + status, count.sum()));
+    counts.values().removeIf(count -> count == 0);
+    return counts;
+  }
+
   /** Counts since {@link #start} or the previous call; the counters start again from zero. */
   FleetStats takeStats() {
     Map<Failure, Long> errorCounts = new EnumMap<>(Failure.class);
@@ -826,11 +835,14 @@ final class SimulatedFleet implements AutoCloseable {
       fail(new TimeoutException("poll took longer than " + requestTimeout.plusSeconds(waitSeconds)));
     }
 
-    void fail(Throwable cause) {
+    /** @return whether this ended the exchange (false: it had ended already) */
+    boolean fail(Throwable cause) {
       if (done.compareAndSet(0, 1)) {
         failure = cause;
         end(null);
+        return true;
       }
+      return false;
     }
 
     void complete(Result result) {
@@ -899,6 +911,7 @@ final class SimulatedFleet implements AutoCloseable {
     private final int agentForEvents;
     private Connection connection;
     private boolean busy;
+    private boolean connecting;
     private ArrayDeque<Exchange> waiting;
 
     Lane(HttpClient client, URI server, int agentForEvents) {
@@ -945,12 +958,18 @@ final class SimulatedFleet implements AutoCloseable {
         exchange.sendOn(kept);
         return;
       }
+      synchronized (this) {
+        // Until the handshake ends the lane stays busy, even if the poll that asked for it times
+        // out meanwhile: else a second handshake would start and one of the two connections leak.
+        connecting = true;
+      }
       gate.run(() -> client.resolveDestination(exchange.request).newConnection(new Promise<>() {
         @Override
         public void succeeded(Connection opened) {
           gate.release();
           synchronized (Lane.this) {
             connection = opened;
+            connecting = false;
           }
           connectionsOpened.increment();
           pollConnectionsOpen.incrementAndGet();
@@ -958,14 +977,23 @@ final class SimulatedFleet implements AutoCloseable {
           if (closed) {
             opened.close();
           }
-          exchange.sendOn(opened);
+          if (exchange.isDone()) {
+            next(); // it timed out during the handshake; the connection serves the next poll
+          } else {
+            exchange.sendOn(opened);
+          }
         }
 
         @Override
         public void failed(Throwable failure) {
           gate.release();
+          synchronized (Lane.this) {
+            connecting = false;
+          }
           listener.connectionFailed(agentForEvents, Channel.POLL, classify(failure), excused(exchange.epoch));
-          exchange.fail(failure);
+          if (!exchange.fail(failure)) {
+            next();
+          }
         }
       }));
     }
@@ -974,6 +1002,9 @@ final class SimulatedFleet implements AutoCloseable {
     private void next() {
       Exchange following;
       synchronized (this) {
+        if (connecting) {
+          return; // the handshake's end moves the lane on
+        }
         following = waiting == null ? null : waiting.poll();
         if (following == null) {
           busy = false;
