@@ -15,7 +15,7 @@
 #   --jitter=PERCENT           10
 #   --push=BOOL                false / true
 #   --long-poll=BOOL           false
-#   --client-tls=PROVIDER      jdk | conscrypt                       jdk / conscrypt
+#   --client-tls=PROVIDER      jdk | conscrypt                       jdk (Conscrypt client connections hold a socket and a pipe pair: ~6,600 per JVM)
 #   --server-tls=PROVIDER      jdk | conscrypt                       jdk
 #   --connecting=N             16 / 128   TLS handshakes in flight at most, whole fleet
 #   --ramp=SECONDS             max(interval, agents / 150)   first polls spread over this (each costs a handshake and a signature)
