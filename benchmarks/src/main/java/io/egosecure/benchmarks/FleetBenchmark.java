@@ -1,0 +1,570 @@
+package io.egosecure.benchmarks;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
+
+/**
+ * A simulated fleet ({@link SimulatedFleet}) against one real node ({@link BenchmarkServer} in a
+ * JVM of its own) over TLS on loopback: issue 7 items 3 (a fleet at the socket ceiling, and
+ * 100,000 agents' request rate) and 7 (a reconnect storm after a server restart).
+ *
+ * <pre>
+ * mvn -q -B install -DskipTests -DskipITs
+ * benchmarks/fleet.sh --agents=19000 --connections=per-agent --store=sqlite
+ * benchmarks/fleet.sh --agents=100000 --connections=shared:2000 --store=postgres
+ * benchmarks/fleet.sh --storm --agents=10000 --store=sqlite --server-tls=conscrypt
+ * </pre>
+ *
+ * <p>Steady mode: starts the server (enrolling the agents), ramps the fleet up (first polls spread
+ * over one interval, handshakes bounded), warms up, then measures a window (default two
+ * intervals) with one publish in its middle, sampling the server's gauges every 5 s.
+ *
+ * <p>Storm mode ({@code --storm}): every agent also holds a push socket; once all are up the
+ * server is killed (or stopped, {@code --restart=close}) and a new one joins the same database
+ * on the same port. It measures how long until every agent has its push socket back and a
+ * successful catch-up poll, the request rate per second over the storm, and errors after the new
+ * server was ready. Polls use a new connection each ({@code Connection: close}): 10,000 push
+ * sockets and 10,000 kept poll connections would pass a process's 20,000 open files, and after a
+ * restart every kept connection is dead anyway, so the handshakes of the catch-up are the same.
+ *
+ * <p>Options, {@code --name=value}, defaults in brackets (storm defaults after the slash):
+ * {@code agents} [19000 / 10000], {@code connections} per-agent|shared:K|per-poll [per-agent /
+ * per-poll], {@code store} memory|sqlite|postgres [sqlite], {@code interval} seconds [60],
+ * {@code jitter} percent [10], {@code push} [false / true], {@code long-poll} [false],
+ * {@code client-tls} jdk|conscrypt [jdk; Conscrypt client connections hold three files each here], {@code server-tls} jdk|conscrypt [jdk],
+ * {@code connecting} handshakes in flight [16 / 128], {@code ramp} seconds over which the first polls
+ * spread [max(interval, agents / 150), agents / 500 when shared], {@code warmup} seconds [interval / 2],
+ * {@code window} intervals [2], {@code restart} kill|close [kill]. System property
+ * {@code server.heap} [2g]. Only 127.0.0.1 is a target; every phase has a deadline and a watchdog
+ * ends both JVMs if the whole run overstays.
+ */
+public final class FleetBenchmark {
+  private static final Duration SAMPLE_EVERY = Duration.ofSeconds(5);
+  private static final Duration STORM_DEADLINE = Duration.ofSeconds(180);
+  private static final String POSTGRES_ADMIN_URL = "jdbc:postgresql://127.0.0.1:5432/postgres";
+
+  private final Map<String, String> options;
+  private final boolean storm;
+  private final int agents;
+  private final SimulatedFleet.Connections connections;
+  private final String store;
+  private final int intervalSeconds;
+  private final int jitterPercent;
+  private final boolean push;
+  private final boolean longPoll;
+  private final String clientTls;
+  private final String serverTls;
+  private final int connecting;
+  private final int warmupSeconds;
+  private final int rampSeconds;
+  private final int windowSeconds;
+  private final String restart;
+  private final String heap;
+  private final Path work;
+  private final AtomicReference<BenchmarkServerProcess> server = new AtomicReference<>();
+
+  private FleetBenchmark(Map<String, String> options) throws IOException {
+    this.options = options;
+    storm = options.containsKey("storm");
+    agents = Integer.parseInt(options.getOrDefault("agents", storm ? "10000" : "19000"));
+    connections = SimulatedFleet.Connections.parse(options.getOrDefault("connections", storm ? "per-poll" : "per-agent"));
+    store = options.getOrDefault("store", "sqlite");
+    intervalSeconds = Integer.parseInt(options.getOrDefault("interval", "60"));
+    jitterPercent = Integer.parseInt(options.getOrDefault("jitter", "10"));
+    push = Boolean.parseBoolean(options.getOrDefault("push", Boolean.toString(storm)));
+    longPoll = Boolean.parseBoolean(options.getOrDefault("long-poll", "false"));
+    // Not Conscrypt by default, even for the storm: here each of its client connections holds a
+    // pipe pair besides its socket, so a client JVM runs out of its 20,000 files at ~6,600.
+    clientTls = options.getOrDefault("client-tls", "jdk");
+    serverTls = options.getOrDefault("server-tls", "jdk");
+    connecting = Integer.parseInt(options.getOrDefault("connecting", storm ? "128" : "16"));
+    // A first poll costs the server a handshake and a signature (about 5 ms of CPU with the
+    // client's handshake on the same cores): about 150 a second fit, so a large fleet starts over
+    // longer than one interval. The steady rate is the same either way: each agent then polls
+    // every interval from its own start.
+    rampSeconds = Integer.parseInt(options.getOrDefault("ramp", Integer.toString(Math.max(intervalSeconds,
+        agents / (connections.kind() == SimulatedFleet.Connections.Kind.SHARED ? 500 : 150)))));
+    warmupSeconds = Integer.parseInt(options.getOrDefault("warmup", Integer.toString(intervalSeconds / 2)));
+    windowSeconds = (int) (Double.parseDouble(options.getOrDefault("window", "2")) * intervalSeconds);
+    restart = options.getOrDefault("restart", "kill");
+    heap = System.getProperty("server.heap", "2g");
+    if (!List.of("kill", "close").contains(restart)) {
+      throw new IllegalArgumentException("--restart must be kill or close: " + restart);
+    }
+    if (!List.of("jdk", "conscrypt").contains(clientTls)) {
+      throw new IllegalArgumentException("--client-tls must be jdk or conscrypt: " + clientTls);
+    }
+    if (storm && store.equals("memory")) {
+      throw new IllegalArgumentException("--storm restarts the server on the same database: --store=sqlite or postgres");
+    }
+    work = Files.createTempDirectory("egosecure-fleet");
+  }
+
+  public static void main(String[] args) throws Exception {
+    FleetBenchmark bench = new FleetBenchmark(options(args));
+    Duration deadline = bench.totalDeadline();
+    bench.watchdog(deadline);
+    System.out.printf("fleet %s: %d agents, %s connections, %s store, interval %d s ± %d %%, push %s, long poll %s,"
+            + " client TLS %s, server TLS %s, %d handshakes in flight; started %s at load %s; whole run bounded by %d s%n",
+        bench.storm ? "storm" : "steady", bench.agents, bench.connections, bench.store, bench.intervalSeconds,
+        bench.jitterPercent, bench.push, bench.longPoll, bench.clientTls, bench.serverTls, bench.connecting,
+        LocalDateTime.now().withNano(0), loadAverage(), deadline.toSeconds());
+    try {
+      if (bench.storm) {
+        bench.runStorm();
+      } else {
+        bench.runSteady();
+      }
+    } finally {
+      BenchmarkServerProcess last = bench.server.get();
+      if (last != null) {
+        last.close();
+      }
+      System.out.printf("finished %s at load %s%n", LocalDateTime.now().withNano(0), loadAverage());
+    }
+    System.exit(0);
+  }
+
+  // ---------------------------------------------------------------- steady
+
+  private void runSteady() throws Exception {
+    BenchmarkServerProcess node = startServer(false, 0);
+    List<String> credentials = Files.readAllLines(work.resolve("credentials"));
+    try (SimulatedFleet fleet = fleet(credentials, node.port(), new SimulatedFleet.Listener() { })) {
+      ramp(fleet, node);
+
+      System.out.printf("warm-up: %d s%n", warmupSeconds);
+      Thread.sleep(TimeUnit.SECONDS.toMillis(warmupSeconds));
+      fleet.takeStats();
+
+      System.out.printf("measured window: %d s, one publish in its middle, server gauges every %d s%n",
+          windowSeconds, SAMPLE_EVERY.toSeconds());
+      GaugeSampler gauges = new GaugeSampler();
+      long windowStart = System.nanoTime();
+      long windowEnd = windowStart + TimeUnit.SECONDS.toNanos(windowSeconds);
+      long publishAt = windowStart + TimeUnit.SECONDS.toNanos(windowSeconds) / 2;
+      BenchmarkServerProcess.Published published = null;
+      BenchmarkServerProcess.Gauges first = gauges.sample(node);
+      BenchmarkServerProcess.Gauges last = first;
+      while (System.nanoTime() < windowEnd) {
+        Thread.sleep(Math.min(SAMPLE_EVERY.toMillis(), Math.max(1, (windowEnd - System.nanoTime()) / 1_000_000)));
+        if (published == null && System.nanoTime() >= publishAt) {
+          published = node.publish();
+          System.out.printf("  published r%d%n", published.revision());
+        }
+        last = gauges.sample(node);
+      }
+      double seconds = (System.nanoTime() - windowStart) / 1e9;
+      SimulatedFleet.FleetStats stats = fleet.takeStats();
+      int pollConnections = fleet.pollConnectionsOpen();
+      BenchmarkServerProcess.State after = node.state();
+
+      Histogram latency = stats.latencyMicros();
+      System.out.println();
+      System.out.printf("=== fleet, steady: %d agents, %s, %s store, interval %d s ± %d %%, client TLS %s, server TLS %s ===%n",
+          agents, connections, store, intervalSeconds, jitterPercent, clientTls, serverTls);
+      System.out.printf("connections held: client %d poll connections%s; server open files %d – %d during the window%n",
+          pollConnections, push ? " + " + fleet.pushSocketsOpen() + " push sockets" : "", gauges.minOpenFiles, gauges.maxOpenFiles);
+      System.out.printf("polls in %.0f s: %d (%.1f/s; the server counted %d), 200: %d, 304: %d; fleet's expected rate %.1f/s%n",
+          seconds, stats.polls(), stats.polls() / seconds, last.polls() - first.polls(), stats.ok(), stats.notModified(),
+          agents / (double) intervalSeconds);
+      System.out.printf("poll latency: p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms%n",
+          latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(90) / 1e3,
+          latency.getValueAtPercentile(99) / 1e3, latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3);
+      System.out.printf("errors: %d %s%s; statuses %s%n", stats.errorCount(), stats.errors(),
+          stats.causes().isEmpty() ? "" : " " + stats.causes(), stats.statuses());
+      System.out.printf("server heap: max %.0f MiB in use during the window (no GC forced), %.0f MiB after a full GC at the end;"
+              + " threads max %d during, %s at the end (-Xmx%s)%n",
+          gauges.maxHeap / 1048576.0, after.heapBytes() / 1048576.0, gauges.maxThreads, after.threadsText(), heap);
+    }
+  }
+
+  /** Phase 2: every agent polled once (and holds its push socket), within a deadline. */
+  private void ramp(SimulatedFleet fleet, BenchmarkServerProcess node) throws Exception {
+    Duration deadline = rampDeadline();
+    System.out.printf("ramp: first polls spread over %d s, %d handshakes in flight at most (deadline %d s)%n",
+        rampSeconds, connecting, deadline.toSeconds());
+    long start = System.nanoTime();
+    fleet.start(Duration.ofSeconds(rampSeconds));
+    long end = start + deadline.toNanos();
+    while (fleet.agentsPolled() < agents || (push && fleet.pushSocketsOpen() < agents)) {
+      if (System.nanoTime() > end) {
+        throw new IllegalStateException("ramp deadline passed: " + fleet.agentsPolled() + " of " + agents
+            + " agents polled, " + fleet.pushSocketsOpen() + " push sockets; " + fleet.takeStats());
+      }
+      Thread.sleep(SAMPLE_EVERY.toMillis());
+      BenchmarkServerProcess.Gauges g = node.gauges();
+      System.out.printf("  %4.0f s: %d agents polled, %d poll connections, %d push sockets, %d handshakes waiting;"
+              + " server: %d open files, %d threads, %.0f MiB heap; errors so far %s%n",
+          (System.nanoTime() - start) / 1e9, fleet.agentsPolled(), fleet.pollConnectionsOpen(), fleet.pushSocketsOpen(),
+          fleet.connectsWaiting(), g.openFiles(), g.threads(), g.heapBytes() / 1048576.0, fleet.errorsSoFar());
+    }
+    SimulatedFleet.FleetStats ramp = fleet.takeStats();
+    System.out.printf("ramp done in %.1f s: %d polls, %d connections opened, %d push sockets; errors %d %s %s%n",
+        (System.nanoTime() - start) / 1e9, ramp.polls(), ramp.connectionsOpened(), ramp.pushOpened(),
+        ramp.errorCount(), ramp.errors(), ramp.causes());
+  }
+
+  // ---------------------------------------------------------------- storm
+
+  private void runStorm() throws Exception {
+    BenchmarkServerProcess node = startServer(false, 0);
+    int port = node.port();
+    List<String> credentials = Files.readAllLines(work.resolve("credentials"));
+    StormClock clock = new StormClock(agents, (int) STORM_DEADLINE.toSeconds() + 60);
+    try (SimulatedFleet fleet = fleet(credentials, port, clock)) {
+      ramp(fleet, node);
+      Thread.sleep(5_000);
+      fleet.takeStats();
+      BenchmarkServerProcess.Gauges before = node.gauges();
+
+      System.out.printf("restart (%s) under %d agents with push sockets%n", restart, agents);
+      fleet.serverDown(true);
+      clock.arm();
+      if (restart.equals("kill")) {
+        node.kill();
+      } else {
+        node.close();
+      }
+      long stopped = System.nanoTime();
+      node = startServer(true, port);
+      long ready = System.nanoTime();
+      fleet.serverDown(false);
+      clock.ready(ready);
+      System.out.printf("  server stopped %.2f s after the %s, ready %.2f s after it%n",
+          (stopped - clock.killNanos) / 1e9, restart, (ready - clock.killNanos) / 1e9);
+
+      GaugeSampler gauges = new GaugeSampler();
+      long end = ready + STORM_DEADLINE.toNanos();
+      while (clock.back() < agents && System.nanoTime() < end) {
+        Thread.sleep(1_000);
+        gauges.sample(node);
+        long second = (System.nanoTime() - clock.killNanos) / 1_000_000_000L;
+        if (second % 5 == 0) {
+          System.out.printf("  %3d s after the %s: %d push sockets back, %d polled, %d fully back%n",
+              second, restart, clock.pushBackCount(), clock.pollBackCount(), clock.back());
+        }
+      }
+      Thread.sleep(2_000);
+      SimulatedFleet.FleetStats stats = fleet.takeStats();
+      BenchmarkServerProcess.State after = node.state();
+      report(clock, stats, gauges, before, after, ready);
+    }
+  }
+
+  private void report(StormClock clock, SimulatedFleet.FleetStats stats, GaugeSampler gauges,
+      BenchmarkServerProcess.Gauges before, BenchmarkServerProcess.State after, long ready) {
+    System.out.println();
+    System.out.printf("=== reconnect storm: %d agents, push on, polls per-poll connections (Connection: close), %s store,"
+            + " restart by %s, client TLS %s, server TLS %s, %d handshakes in flight at most ===%n",
+        agents, store, restart, clientTls, serverTls, connecting);
+    long readyMs = (ready - clock.killNanos) / 1_000_000;
+    long lastBack = clock.lastBackNanos();
+    int back = clock.back();
+    System.out.printf("server down for %.2f s (from the %s to the new server's @ready)%n", readyMs / 1e3, restart);
+    if (back == agents) {
+      System.out.printf("all %d back (push socket and a successful poll): %.2f s after @ready, %.2f s after the %s%n",
+          agents, (lastBack - ready) / 1e9, (lastBack - clock.killNanos) / 1e9, restart);
+    } else {
+      System.out.printf("only %d of %d back within %d s of @ready (DEADLINE PASSED): %d push sockets, %d polled%n",
+          back, agents, STORM_DEADLINE.toSeconds(), clock.pushBackCount(), clock.pollBackCount());
+    }
+    Histogram backAfterReady = clock.backAfterReady(ready);
+    System.out.printf("agent back after @ready: p50 %.2f s  p90 %.2f s  p99 %.2f s  max %.2f s%n",
+        backAfterReady.getValueAtPercentile(50) / 1e3, backAfterReady.getValueAtPercentile(90) / 1e3,
+        backAfterReady.getValueAtPercentile(99) / 1e3, backAfterReady.getMaxValue() / 1e3);
+    System.out.println("per second after the " + restart + ": push upgrades / poll handshakes / polls answered");
+    StringBuilder line = new StringBuilder();
+    int peakUpgrades = 0;
+    int peakPolls = 0;
+    int peakHandshakes = 0;
+    int lastSecond = (int) Math.min(clock.upgrades.length() - 1, (lastBack - clock.killNanos) / 1_000_000_000L + 1);
+    for (int s = 0; s <= lastSecond; s++) {
+      int upgrades = clock.upgrades.get(s);
+      int handshakes = clock.pollHandshakes.get(s);
+      int polls = clock.polls.get(s);
+      peakUpgrades = Math.max(peakUpgrades, upgrades);
+      peakPolls = Math.max(peakPolls, polls);
+      peakHandshakes = Math.max(peakHandshakes, upgrades + handshakes);
+      line.append(String.format("  %3d s: %5d %5d %5d", s, upgrades, handshakes, polls));
+      if (s % 4 == 3 || s == lastSecond) {
+        System.out.println(line);
+        line.setLength(0);
+      }
+    }
+    double catchUpWindow = intervalSeconds * Math.max(jitterPercent, 10) / 100.0;
+    System.out.printf("peaks: %d push upgrades/s, %d handshakes/s (upgrades + poll connections), %d polls/s;"
+            + " the SDK's catch-up window is %.1f s (interval × max(jitter, 10) %%), so %d agents at most %.0f polls/s on average;"
+            + " sockets come back 1 s + full-jitter backoff after each failed attempt: first push back %.2f s, last %.2f s after @ready%n",
+        peakUpgrades, peakHandshakes, peakPolls, catchUpWindow, agents, agents / catchUpWindow,
+        (clock.firstPushBackNanos() - ready) / 1e9, (clock.lastPushBackNanos() - ready) / 1e9);
+    System.out.printf("errors after @ready: %d %s%s, statuses %s; failures while the server was down (expected): %d%n",
+        stats.errorCount(), stats.errors(), stats.causes().isEmpty() ? "" : " " + stats.causes(), stats.statuses(),
+        stats.failuresWhileDown());
+    System.out.printf("server: before the restart %d open files, %d threads; new server during the storm: heap max %.0f MiB,"
+            + " threads max %d, open files max %d; after it: %.0f MiB after a full GC, threads %s (-Xmx%s)%n",
+        before.openFiles(), before.threads(), gauges.maxHeap / 1048576.0, gauges.maxThreads, gauges.maxOpenFiles,
+        after.heapBytes() / 1048576.0, after.threadsText(), heap);
+  }
+
+  /** When each agent got back after the restart, and what happened per second (since the kill). */
+  private static final class StormClock implements SimulatedFleet.Listener {
+    private final AtomicLongArray pushBack;
+    private final AtomicLongArray pollBack;
+    final AtomicIntegerArray upgrades;
+    final AtomicIntegerArray pollHandshakes;
+    final AtomicIntegerArray polls;
+    private volatile boolean armed;
+    private volatile long readyNanos = Long.MAX_VALUE;
+    volatile long killNanos;
+
+    StormClock(int agents, int seconds) {
+      pushBack = new AtomicLongArray(agents);
+      pollBack = new AtomicLongArray(agents);
+      upgrades = new AtomicIntegerArray(seconds);
+      pollHandshakes = new AtomicIntegerArray(seconds);
+      polls = new AtomicIntegerArray(seconds);
+    }
+
+    void arm() {
+      killNanos = System.nanoTime();
+      armed = true;
+    }
+
+    void ready(long nanos) {
+      readyNanos = nanos;
+    }
+
+    private void count(AtomicIntegerArray perSecond, long nanos) {
+      int second = (int) ((nanos - killNanos) / 1_000_000_000L);
+      if (second >= 0 && second < perSecond.length()) {
+        perSecond.incrementAndGet(second);
+      }
+    }
+
+    @Override
+    public void connectionOpened(int agent, SimulatedFleet.Channel channel, long nanos) {
+      if (!armed) {
+        return;
+      }
+      if (channel == SimulatedFleet.Channel.PUSH) {
+        count(upgrades, nanos);
+        pushBack.compareAndSet(agent, 0, nanos);
+      } else {
+        count(pollHandshakes, nanos);
+      }
+    }
+
+    @Override
+    public void pollCompleted(int agent, int status, String etag, long latencyNanos) {
+      if (!armed) {
+        return;
+      }
+      long now = System.nanoTime();
+      count(polls, now);
+      // A poll that started before the new server was ready cannot be the catch-up.
+      if (now - latencyNanos >= readyNanos) {
+        pollBack.compareAndSet(agent, 0, now);
+      }
+    }
+
+    int pushBackCount() {
+      return count(pushBack);
+    }
+
+    int pollBackCount() {
+      return count(pollBack);
+    }
+
+    int back() {
+      int back = 0;
+      for (int i = 0; i < pushBack.length(); i++) {
+        if (pushBack.get(i) != 0 && pollBack.get(i) != 0) {
+          back++;
+        }
+      }
+      return back;
+    }
+
+    long lastBackNanos() {
+      long last = 0;
+      for (int i = 0; i < pushBack.length(); i++) {
+        if (pushBack.get(i) != 0 && pollBack.get(i) != 0) {
+          last = Math.max(last, Math.max(pushBack.get(i), pollBack.get(i)));
+        }
+      }
+      return last == 0 ? System.nanoTime() : last;
+    }
+
+    long firstPushBackNanos() {
+      long first = Long.MAX_VALUE;
+      for (int i = 0; i < pushBack.length(); i++) {
+        if (pushBack.get(i) != 0) {
+          first = Math.min(first, pushBack.get(i));
+        }
+      }
+      return first == Long.MAX_VALUE ? readyNanos : first;
+    }
+
+    long lastPushBackNanos() {
+      long last = 0;
+      for (int i = 0; i < pushBack.length(); i++) {
+        last = Math.max(last, pushBack.get(i));
+      }
+      return last == 0 ? readyNanos : last;
+    }
+
+    /** Milliseconds from @ready until each agent that came back was back. */
+    Histogram backAfterReady(long ready) {
+      Histogram histogram = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
+      for (int i = 0; i < pushBack.length(); i++) {
+        if (pushBack.get(i) != 0 && pollBack.get(i) != 0) {
+          histogram.recordValue(Math.max(0, (Math.max(pushBack.get(i), pollBack.get(i)) - ready) / 1_000_000));
+        }
+      }
+      return histogram;
+    }
+
+    private static int count(AtomicLongArray times) {
+      int count = 0;
+      for (int i = 0; i < times.length(); i++) {
+        if (times.get(i) != 0) {
+          count++;
+        }
+      }
+      return count;
+    }
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private SimulatedFleet fleet(List<String> credentials, int port, SimulatedFleet.Listener listener) {
+    return SimulatedFleet.builder(work, credentials, List.of(URI.create("https://127.0.0.1:" + port + "/")))
+        .initialInterval(Duration.ofSeconds(intervalSeconds))
+        .jitterPercent(jitterPercent)
+        .connections(connections)
+        .push(push)
+        .longPoll(longPoll)
+        .conscrypt(clientTls.equals("conscrypt"))
+        .connecting(connecting)
+        .listener(listener)
+        .build();
+  }
+
+  /** Starts a server, or (join) a new one on the same database and port; waits for @ready. */
+  private BenchmarkServerProcess startServer(boolean join, int port) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--work=" + work, "--store=" + store, "--tls=" + serverTls));
+    if (join) {
+      args.addAll(List.of("--join", "--port=" + port));
+    } else {
+      LoopbackTls.createKeyStore(work);
+      if (store.equals("postgres")) {
+        recreateBenchDatabase();
+      }
+      args.addAll(List.of("--agents=" + agents, "--interval=" + intervalSeconds, "--jitter=" + jitterPercent));
+      System.out.printf("server: enrolling %d agents in-process, log %s%n", agents, work.resolve("server.log"));
+    }
+    long start = System.nanoTime();
+    BenchmarkServerProcess node = BenchmarkServerProcess.start(heap, work.resolve("server.log"), args.toArray(String[]::new));
+    server.set(node);
+    if (!join) {
+      System.out.printf("server pid %d ready on port %d after %.1f s (-Xmx%s)%n", node.pid(), node.port(),
+          (System.nanoTime() - start) / 1e9, heap);
+    }
+    return node;
+  }
+
+  /** A fresh, empty {@code egosecure_bench} on the local PostgreSQL. */
+  private static void recreateBenchDatabase() throws Exception {
+    try (Connection admin = DriverManager.getConnection(POSTGRES_ADMIN_URL, "postgres", "postgres");
+        Statement statement = admin.createStatement()) {
+      statement.execute("DROP DATABASE IF EXISTS egosecure_bench WITH (FORCE)");
+      statement.execute("CREATE DATABASE egosecure_bench");
+    }
+  }
+
+  private Duration rampDeadline() {
+    return Duration.ofSeconds(rampSeconds + agents / 100 + 120);
+  }
+
+  private Duration totalDeadline() {
+    Duration enroll = Duration.ofSeconds(120 + agents / 300);
+    Duration rest = storm
+        ? STORM_DEADLINE.plusSeconds(120)
+        : Duration.ofSeconds(warmupSeconds + windowSeconds + 120);
+    return enroll.plus(rampDeadline()).plus(rest);
+  }
+
+  /** Ends both JVMs if the run overstays: every run is bounded in time, whatever hangs. */
+  private void watchdog(Duration deadline) {
+    Thread watchdog = new Thread(() -> {
+      try {
+        Thread.sleep(deadline.toMillis());
+      } catch (InterruptedException e) {
+        return;
+      }
+      System.out.printf("WATCHDOG: the run passed its %d s bound; killing the server and exiting%n", deadline.toSeconds());
+      BenchmarkServerProcess node = server.get();
+      if (node != null) {
+        ProcessHandle.of(node.pid()).ifPresent(ProcessHandle::destroyForcibly);
+      }
+      Runtime.getRuntime().halt(2);
+    }, "fleet-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
+  }
+
+  /** Server gauges sampled during a phase: the maxima matter. */
+  private static final class GaugeSampler {
+    long maxHeap;
+    int maxThreads;
+    long maxOpenFiles;
+    long minOpenFiles = Long.MAX_VALUE;
+
+    BenchmarkServerProcess.Gauges sample(BenchmarkServerProcess node) throws IOException {
+      BenchmarkServerProcess.Gauges g = node.gauges();
+      maxHeap = Math.max(maxHeap, g.heapBytes());
+      maxThreads = Math.max(maxThreads, g.threads());
+      maxOpenFiles = Math.max(maxOpenFiles, g.openFiles());
+      minOpenFiles = Math.min(minOpenFiles, g.openFiles());
+      return g;
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return fields[0] + " " + fields[1] + " " + fields[2];
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> options = new HashMap<>();
+    for (String arg : args) {
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("options are --name=value: " + arg);
+      }
+      String[] pair = arg.substring(2).split("=", 2);
+      options.put(pair[0], pair.length > 1 ? pair[1] : "true");
+    }
+    return options;
+  }
+}
