@@ -6,6 +6,7 @@
 #   benchmarks/fleet.sh --agents=19000 --connections=per-agent --store=sqlite      # the socket ceiling
 #   benchmarks/fleet.sh --agents=100000 --connections=shared:2000 --store=postgres  # 100k agents' request rate
 #   benchmarks/fleet.sh --storm --agents=10000 --store=sqlite --server-tls=jdk      # reconnect storm
+#   benchmarks/fleet.sh --scale-out --agents=4000                                   # two nodes on one PostgreSQL
 #
 # Options (--name=value; steady default / storm default):
 #   --agents=N                 19000 / 10000
@@ -23,6 +24,8 @@
 #   --window=INTERVALS         2          the measured window (steady)
 #   --storm                    restart the server under the fleet and time the return
 #   --restart=HOW              kill (SIGKILL) | close (clean stop)   kill
+#   --scale-out                nodes A and B on one PostgreSQL (agents 4000, push on): publish on A timed to
+#                              A's and B's agents, then kill -9 A and time until every agent has B's new revision
 #
 # SERVER_HEAP (default 2g) sizes the server JVM; CLIENT_HEAP (default 3g) the fleet's.
 set -euo pipefail

@@ -29,6 +29,7 @@ import org.HdrHistogram.Histogram;
  * benchmarks/fleet.sh --agents=19000 --connections=per-agent --store=sqlite
  * benchmarks/fleet.sh --agents=100000 --connections=shared:2000 --store=postgres
  * benchmarks/fleet.sh --storm --agents=10000 --store=sqlite --server-tls=conscrypt
+ * benchmarks/fleet.sh --scale-out --agents=4000
  * </pre>
  *
  * <p>Steady mode: starts the server (enrolling the agents), ramps the fleet up (first polls spread
@@ -42,6 +43,12 @@ import org.HdrHistogram.Histogram;
  * server was ready. Polls use a new connection each ({@code Connection: close}): 10,000 push
  * sockets and 10,000 kept poll connections would pass a process's 20,000 open files, and after a
  * restart every kept connection is dead anyway, so the handshakes of the catch-up are the same.
+ *
+ * <p>Scale-out mode ({@code --scale-out}, PostgreSQL, 4,000 agents with push by default): nodes A
+ * and B on one database, the agents split between them with the other node as their second URI;
+ * publishes on A are timed from A's commit to each agent's notification, for A's agents and B's;
+ * then A is killed and B publishes, timed until every agent polled that revision from B and holds
+ * a push socket there.
  *
  * <p>Options, {@code --name=value}, defaults in brackets (storm defaults after the slash):
  * {@code agents} [19000 / 10000], {@code connections} per-agent|shared:K|per-poll [per-agent /
@@ -57,10 +64,13 @@ import org.HdrHistogram.Histogram;
 public final class FleetBenchmark {
   private static final Duration SAMPLE_EVERY = Duration.ofSeconds(5);
   private static final Duration STORM_DEADLINE = Duration.ofSeconds(180);
+  /** Measured publishes on node A in a scale-out run, after one to warm up. */
+  private static final int SCALE_OUT_ROUNDS = 5;
   private static final String POSTGRES_ADMIN_URL = "jdbc:postgresql://127.0.0.1:5432/postgres";
 
   private final Map<String, String> options;
   private final boolean storm;
+  private final boolean scaleOut;
   private final int agents;
   private final SimulatedFleet.Connections connections;
   private final String store;
@@ -78,16 +88,22 @@ public final class FleetBenchmark {
   private final String heap;
   private final Path work;
   private final AtomicReference<BenchmarkServerProcess> server = new AtomicReference<>();
+  /** Node B of a scale-out run. */
+  private final AtomicReference<BenchmarkServerProcess> secondServer = new AtomicReference<>();
 
   private FleetBenchmark(Map<String, String> options) throws IOException {
     this.options = options;
     storm = options.containsKey("storm");
-    agents = Integer.parseInt(options.getOrDefault("agents", storm ? "10000" : "19000"));
+    scaleOut = options.containsKey("scale-out");
+    if (storm && scaleOut) {
+      throw new IllegalArgumentException("--storm or --scale-out, not both");
+    }
+    agents = Integer.parseInt(options.getOrDefault("agents", storm ? "10000" : scaleOut ? "4000" : "19000"));
     connections = SimulatedFleet.Connections.parse(options.getOrDefault("connections", storm ? "per-poll" : "per-agent"));
-    store = options.getOrDefault("store", "sqlite");
+    store = options.getOrDefault("store", scaleOut ? "postgres" : "sqlite");
     intervalSeconds = Integer.parseInt(options.getOrDefault("interval", "60"));
     jitterPercent = Integer.parseInt(options.getOrDefault("jitter", "10"));
-    push = Boolean.parseBoolean(options.getOrDefault("push", Boolean.toString(storm)));
+    push = Boolean.parseBoolean(options.getOrDefault("push", Boolean.toString(storm || scaleOut)));
     longPoll = Boolean.parseBoolean(options.getOrDefault("long-poll", "false"));
     // Not Conscrypt by default, even for the storm: here each of its client connections holds a
     // pipe pair besides its socket, so a client JVM runs out of its 20,000 files at ~6,600.
@@ -110,6 +126,12 @@ public final class FleetBenchmark {
     if (!List.of("jdk", "conscrypt").contains(clientTls)) {
       throw new IllegalArgumentException("--client-tls must be jdk or conscrypt: " + clientTls);
     }
+    if (scaleOut && !store.equals("postgres")) {
+      throw new IllegalArgumentException("--scale-out runs two nodes on one database: --store=postgres");
+    }
+    if (scaleOut && !push) {
+      throw new IllegalArgumentException("--scale-out times push notifications: keep --push=true");
+    }
     if (storm && store.equals("memory")) {
       throw new IllegalArgumentException("--storm restarts the server on the same database: --store=sqlite or postgres");
     }
@@ -122,19 +144,21 @@ public final class FleetBenchmark {
     bench.watchdog(deadline);
     System.out.printf("fleet %s: %d agents, %s connections, %s store, interval %d s ± %d %%, push %s, long poll %s,"
             + " client TLS %s, server TLS %s, %d handshakes in flight; started %s at load %s; whole run bounded by %d s%n",
-        bench.storm ? "storm" : "steady", bench.agents, bench.connections, bench.store, bench.intervalSeconds,
+        bench.storm ? "storm" : bench.scaleOut ? "scale-out" : "steady", bench.agents, bench.connections, bench.store, bench.intervalSeconds,
         bench.jitterPercent, bench.push, bench.longPoll, bench.clientTls, bench.serverTls, bench.connecting,
         LocalDateTime.now().withNano(0), loadAverage(), deadline.toSeconds());
     try {
       if (bench.storm) {
         bench.runStorm();
+      } else if (bench.scaleOut) {
+        bench.runScaleOut();
       } else {
         bench.runSteady();
       }
     } finally {
-      BenchmarkServerProcess last = bench.server.get();
-      if (last != null) {
-        last.close();
+      for (BenchmarkServerProcess node : List.of(bench.server, bench.secondServer).stream()
+          .map(AtomicReference::get).filter(java.util.Objects::nonNull).toList()) {
+        node.close();
       }
       System.out.printf("finished %s at load %s%n", LocalDateTime.now().withNano(0), loadAverage());
     }
@@ -452,10 +476,179 @@ public final class FleetBenchmark {
     }
   }
 
+  // ---------------------------------------------------------------- scale-out
+
+  /**
+   * Issue 7 item 6: nodes A and B on one PostgreSQL, the agents split between them (agent i
+   * starts on node i % 2, with the other as its second URI). Publishes on A, timed from A's
+   * commit to each agent's notification, for A's agents and for B's (which hear of it through
+   * the database's change feed). Then A is killed, B publishes, and the benchmark times until
+   * every agent polled B's new revision and holds a push socket on B.
+   */
+  private void runScaleOut() throws Exception {
+    BenchmarkServerProcess a = startServer(false, 0);
+    BenchmarkServerProcess b = BenchmarkServerProcess.start(heap, work.resolve("server-b.log"),
+        "--work=" + work, "--store=" + store, "--tls=" + serverTls, "--join");
+    secondServer.set(b);
+    System.out.printf("node B pid %d ready on port %d, joined A's database%n", b.pid(), b.port());
+    List<String> credentials = Files.readAllLines(work.resolve("credentials"));
+    Revisions revisions = new Revisions(agents);
+    List<URI> nodes = List.of(URI.create("https://127.0.0.1:" + a.port() + "/"), URI.create("https://127.0.0.1:" + b.port() + "/"));
+    try (SimulatedFleet fleet = fleet(credentials, nodes, true, revisions)) {
+      ramp(fleet, a);
+      System.out.printf("push sockets: %d on A, %d on B%n", a.sockets(), b.sockets());
+
+      for (int round = 0; round <= SCALE_OUT_ROUNDS; round++) {
+        revisions.clearNotifications();
+        BenchmarkServerProcess.Published published = a.publish();
+        boolean all = revisions.awaitNotified(published.revision(), Duration.ofSeconds(30));
+        Thread.sleep(300);
+        Histogram onA = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+        Histogram onB = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+        for (int i = 0; i < agents; i++) {
+          long received = revisions.notifiedMicros(i, published.revision());
+          if (received != 0) {
+            (i % 2 == 0 ? onA : onB).recordValue(Math.max(0, received - published.commitMicros()));
+          }
+        }
+        System.out.printf("publish r%d on A%s: commit -> notification, A's %d agents p50 %.1f ms p99 %.1f ms max %.1f ms;"
+                + " B's %d agents p50 %.1f ms p99 %.1f ms max %.1f ms%s%n",
+            published.revision(), round == 0 ? " (cold)" : "", onA.getTotalCount(),
+            onA.getValueAtPercentile(50) / 1e3, onA.getValueAtPercentile(99) / 1e3, onA.getMaxValue() / 1e3,
+            onB.getTotalCount(), onB.getValueAtPercentile(50) / 1e3, onB.getValueAtPercentile(99) / 1e3,
+            onB.getMaxValue() / 1e3, all ? "" : " (NOT ALL NOTIFIED)");
+        Thread.sleep(2_000);
+      }
+      fleet.takeStats();
+
+      System.out.printf("kill -9 node A; B publishes; every agent must reach B, poll the new revision and hold a push socket there%n");
+      fleet.serverDown(true);
+      long killed = System.nanoTime();
+      a.kill();
+      server.set(null);
+      BenchmarkServerProcess.Published published = b.publish();
+      long deadline = killed + TimeUnit.SECONDS.toNanos(2L * intervalSeconds + 60);
+      int converged = 0;
+      int sockets = 0;
+      while (System.nanoTime() < deadline) {
+        converged = revisions.polledAtLeast(published.revision());
+        sockets = b.sockets();
+        if (converged == agents && sockets == agents) {
+          break;
+        }
+        Thread.sleep(1_000);
+        long second = (System.nanoTime() - killed) / 1_000_000_000L;
+        if (second % 5 == 0) {
+          System.out.printf("  %3d s after the kill: %d agents have r%d, %d push sockets on B%n",
+              second, converged, published.revision(), sockets);
+        }
+      }
+      SimulatedFleet.FleetStats stats = fleet.takeStats();
+      Histogram convergence = revisions.polledAfter(published.revision(), killed);
+      System.out.println();
+      System.out.printf("=== scale-out: 2 nodes on one PostgreSQL, %d agents split between them, push on, interval %d s ± %d %%,"
+              + " server TLS %s ===%n", agents, intervalSeconds, jitterPercent, serverTls);
+      System.out.printf("after A was killed: %d of %d agents polled r%d from B, %d push sockets on B%s;"
+              + " time from the kill to an agent having r%d: p50 %.1f s  p99 %.1f s  max %.1f s%n",
+          converged, agents, published.revision(), sockets, converged == agents && sockets == agents ? "" : " (DEADLINE PASSED)",
+          published.revision(), convergence.getValueAtPercentile(50) / 1e3, convergence.getValueAtPercentile(99) / 1e3,
+          convergence.getMaxValue() / 1e3);
+      System.out.printf("failed attempts against the dead node (expected): %d; errors otherwise: %d %s, statuses %s%n",
+          stats.failuresWhileDown(), stats.errorCount(), stats.errors(), stats.statuses());
+    }
+  }
+
+  /** Which revision each agent heard of and polled, and when. */
+  private static final class Revisions implements SimulatedFleet.Listener {
+    private final AtomicLongArray notifiedRevision;
+    private final AtomicLongArray notifiedMicros;
+    private final AtomicLongArray polledRevision;
+    private final AtomicLongArray polledNanos;
+
+    Revisions(int agents) {
+      notifiedRevision = new AtomicLongArray(agents);
+      notifiedMicros = new AtomicLongArray(agents);
+      polledRevision = new AtomicLongArray(agents);
+      polledNanos = new AtomicLongArray(agents);
+    }
+
+    @Override
+    public void notificationReceived(int agent, long revision, long receivedEpochMicros) {
+      if (revision > notifiedRevision.get(agent)) {
+        notifiedMicros.set(agent, receivedEpochMicros);
+        notifiedRevision.set(agent, revision);
+      }
+    }
+
+    @Override
+    public void pollCompleted(int agent, int status, String etag, long latencyNanos) {
+      if (status == 200 && etag != null) {
+        long revision = SimulatedFleet.revisionOf(etag);
+        if (revision > polledRevision.get(agent)) {
+          polledNanos.set(agent, System.nanoTime());
+          polledRevision.set(agent, revision);
+        }
+      }
+    }
+
+    void clearNotifications() {
+      for (int i = 0; i < notifiedMicros.length(); i++) {
+        notifiedMicros.set(i, 0);
+      }
+    }
+
+    long notifiedMicros(int agent, long revision) {
+      return notifiedRevision.get(agent) == revision ? notifiedMicros.get(agent) : 0;
+    }
+
+    boolean awaitNotified(long revision, Duration timeout) throws InterruptedException {
+      long end = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < end) {
+        int notified = 0;
+        for (int i = 0; i < notifiedRevision.length(); i++) {
+          if (notifiedRevision.get(i) >= revision) {
+            notified++;
+          }
+        }
+        if (notified == notifiedRevision.length()) {
+          return true;
+        }
+        Thread.sleep(20);
+      }
+      return false;
+    }
+
+    int polledAtLeast(long revision) {
+      int count = 0;
+      for (int i = 0; i < polledRevision.length(); i++) {
+        if (polledRevision.get(i) >= revision) {
+          count++;
+        }
+      }
+      return count;
+    }
+
+    /** Milliseconds from {@code since} until each agent polled {@code revision} or later. */
+    Histogram polledAfter(long revision, long since) {
+      Histogram histogram = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
+      for (int i = 0; i < polledRevision.length(); i++) {
+        if (polledRevision.get(i) >= revision) {
+          histogram.recordValue(Math.max(0, (polledNanos.get(i) - since) / 1_000_000));
+        }
+      }
+      return histogram;
+    }
+  }
+
   // ---------------------------------------------------------------- plumbing
 
   private SimulatedFleet fleet(List<String> credentials, int port, SimulatedFleet.Listener listener) {
-    return SimulatedFleet.builder(work, credentials, List.of(URI.create("https://127.0.0.1:" + port + "/")))
+    return fleet(credentials, List.of(URI.create("https://127.0.0.1:" + port + "/")), false, listener);
+  }
+
+  private SimulatedFleet fleet(List<String> credentials, List<URI> servers, boolean spread, SimulatedFleet.Listener listener) {
+    return SimulatedFleet.builder(work, credentials, servers)
+        .spreadOverServers(spread)
         .initialInterval(Duration.ofSeconds(intervalSeconds))
         .jitterPercent(jitterPercent)
         .connections(connections)
@@ -505,8 +698,8 @@ public final class FleetBenchmark {
 
   private Duration totalDeadline() {
     Duration enroll = Duration.ofSeconds(120 + agents / 300);
-    Duration rest = storm
-        ? STORM_DEADLINE.plusSeconds(120)
+    Duration rest = storm ? STORM_DEADLINE.plusSeconds(120)
+        : scaleOut ? Duration.ofSeconds(SCALE_OUT_ROUNDS * 40L + 2L * intervalSeconds + 240)
         : Duration.ofSeconds(warmupSeconds + windowSeconds + 120);
     return enroll.plus(rampDeadline()).plus(rest);
   }
@@ -520,9 +713,10 @@ public final class FleetBenchmark {
         return;
       }
       System.out.printf("WATCHDOG: the run passed its %d s bound; killing the server and exiting%n", deadline.toSeconds());
-      BenchmarkServerProcess node = server.get();
-      if (node != null) {
-        ProcessHandle.of(node.pid()).ifPresent(ProcessHandle::destroyForcibly);
+      for (BenchmarkServerProcess node : new BenchmarkServerProcess[] {server.get(), secondServer.get()}) {
+        if (node != null) {
+          ProcessHandle.of(node.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
       }
       Runtime.getRuntime().halt(2);
     }, "fleet-watchdog");

@@ -199,6 +199,7 @@ final class SimulatedFleet implements AutoCloseable {
   private final boolean push;
   private final boolean longPoll;
   private final boolean conscrypt;
+  private final boolean spreadOverServers;
   private final Duration requestTimeout;
   private final Duration idleTimeout;
   private final Listener listener;
@@ -243,6 +244,7 @@ final class SimulatedFleet implements AutoCloseable {
     this.push = builder.push;
     this.longPoll = builder.longPoll;
     this.conscrypt = builder.conscrypt;
+    this.spreadOverServers = builder.spreadOverServers;
     this.requestTimeout = builder.requestTimeout;
     this.idleTimeout = builder.idleTimeout;
     this.listener = builder.listener;
@@ -468,6 +470,8 @@ final class SimulatedFleet implements AutoCloseable {
     Agent(int index, String bearer) {
       this.index = index;
       this.bearer = bearer;
+      // As agents given the servers' URIs in different orders, or placed by a front.
+      this.serverIndex = spreadOverServers ? index % servers.size() : 0;
     }
 
     synchronized void schedulePoll(long delayNanos) {
@@ -731,6 +735,10 @@ final class SimulatedFleet implements AutoCloseable {
           pushFailures = 0;
         }
         pushFailures++;
+        if (!socket.opened && servers.size() > 1) {
+          // As the SDK: a server that did not take the socket at all is left for the next one.
+          serverIndex = (serverIndex + 1) % servers.size();
+        }
         long delay = MIN_INTERVAL.toNanos() + backoff(pushFailures);
         pushTimer = scheduler.schedule(() -> {
           synchronized (this) {
@@ -1078,6 +1086,7 @@ final class SimulatedFleet implements AutoCloseable {
     private boolean push;
     private boolean longPoll;
     private boolean conscrypt;
+    private boolean spreadOverServers;
     private int connecting = 16;
     private int threads = 64;
     private Duration requestTimeout = Duration.ofSeconds(30);
@@ -1138,6 +1147,15 @@ final class SimulatedFleet implements AutoCloseable {
     /** Whether the agents' TLS runs on Conscrypt (default the JDK's). */
     Builder conscrypt(boolean value) {
       conscrypt = value;
+      return this;
+    }
+
+    /**
+     * Whether agent i starts on server i modulo the number of servers (default false: all start on
+     * the first); each still fails over to the next on a failure.
+     */
+    Builder spreadOverServers(boolean value) {
+      spreadOverServers = value;
       return this;
     }
 

@@ -82,6 +82,8 @@ final class AgentEngine {
   private Duration pollInterval;
   private int jitterPercent;
   private int serverIndex;
+  /** Whether the push socket in force ever opened: one that never did tells of its server. */
+  private boolean pushConnected;
   private int failures;
   private boolean ready;
   private ScheduledFuture<?> nextPoll;
@@ -672,6 +674,7 @@ final class AgentEngine {
         revision -> serial.execute(() -> pushed(revision)),
         code -> serial.execute(() -> pushClosed(holder[0], code)));
     push = holder[0];
+    pushConnected = false;
     push.connect();
   }
 
@@ -680,6 +683,7 @@ final class AgentEngine {
       return;
     }
     pushOpenedAt = settings.clock().instant();
+    pushConnected = true;
     pushTimer = schedule(this::watchPush, settings.pushSilenceTimeout().dividedBy(3));
     if (pushEverOpened) {
       // A change may have come and gone while the socket was down: poll soon, spread over the
@@ -715,6 +719,12 @@ final class AgentEngine {
       return;
     }
     pushFailures++;
+    if (!pushConnected && settings.servers().size() > 1) {
+      // The server did not take the socket at all (down, unreachable, 5xx): the next server is
+      // tried now, as a failed poll would, instead of waiting up to an interval for the next poll
+      // to find out. Polls follow; servers are equivalent nodes.
+      serverIndex = (serverIndex + 1) % settings.servers().size();
+    }
     // At least a second, plus full jitter: never the whole fleet at the same instant.
     Duration delay = MIN_INTERVAL.plus(backoff.delay(pushFailures));
     log.debug("push socket closed ({}); reconnecting in {}", code, delay);

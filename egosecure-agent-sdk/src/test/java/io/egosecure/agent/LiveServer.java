@@ -38,6 +38,7 @@ final class LiveServer implements AutoCloseable {
   private final Map<String, Policy> policies = new HashMap<>();
   private PolicyServer policyServer;
   private EgoSecureHttpsServer https;
+  private EgoSecureHttpsServer secondNode;
   private Principal operator;
   private int port;
   private final UnaryOperator<TlsConfig> tls;
@@ -79,7 +80,34 @@ final class LiveServer implements AutoCloseable {
   /** Stops HTTPS and the policy server; the data stays for {@link #start()}. */
   void stop() {
     https.close();
+    if (secondNode != null) {
+      secondNode.close();
+      secondNode = null;
+    }
     policyServer.close();
+  }
+
+  /**
+   * Serves the same policy server on a second port, as a second node would: the same agents,
+   * the same revisions. Returns its URI.
+   */
+  URI startSecondNode() {
+    secondNode = EgoSecureHttpsServer.builder(policyServer)
+        .host("127.0.0.1").port(0)
+        .tls(tls.apply(TlsConfig.keyStore(certificate.keyStore(), TestCertificate.PASSWORD)))
+        .build();
+    secondNode.start();
+    return URI.create("https://127.0.0.1:" + secondNode.uri().getPort() + "/");
+  }
+
+  /** Stops the first node's HTTPS only: its sockets close and its port refuses connections. */
+  void stopFirstNode() {
+    https.close();
+  }
+
+  /** Push sockets the second node holds open now. */
+  int secondNodePushSockets() {
+    return (int) secondNode.handler().meterRegistry().get("egosecure.push.sockets").gauge().value();
   }
 
   URI uri() {

@@ -6,6 +6,7 @@ import io.egosecure.core.model.Agent;
 import io.egosecure.core.model.AgentState;
 import io.egosecure.core.model.PolicySet;
 import java.nio.file.Files;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -135,6 +136,27 @@ class PolicyAgentIT {
     server.start();
     awaitPushSockets(1); // reconnected with backoff, on the same port
 
+    assertAppliedWithinASecond(listener, "{\"block\": false}");
+  }
+
+  @Test
+  void pushFailsOverToTheNextServerWithoutWaitingForAPoll() throws Exception {
+    // Polls every 5 minutes: only the push socket's own failover can move the agent in time.
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(300));
+    URI second = server.startSecondNode();
+    long revision = server.publish("usb", "{\"block\": true}");
+    RecordingListener listener = new RecordingListener();
+    agent(temp.resolve("agent"), listener, b -> b.server(second).maxBackoff(Duration.ofSeconds(2))).start();
+    listener.awaitApplied(revision, SOON);
+    awaitPushSockets(1);
+
+    server.stopFirstNode();
+
+    long deadline = System.nanoTime() + SOON.toNanos();
+    while (server.secondNodePushSockets() != 1) {
+      assertThat(System.nanoTime()).as("a push socket on the second node").isLessThan(deadline);
+      Thread.sleep(10);
+    }
     assertAppliedWithinASecond(listener, "{\"block\": false}");
   }
 
