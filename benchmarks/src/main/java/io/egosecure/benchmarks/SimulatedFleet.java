@@ -200,6 +200,7 @@ final class SimulatedFleet implements AutoCloseable {
   private final boolean longPoll;
   private final boolean conscrypt;
   private final boolean spreadOverServers;
+  private volatile boolean pollOnPush = true;
   private final Duration requestTimeout;
   private final Duration idleTimeout;
   private final Listener listener;
@@ -319,6 +320,15 @@ final class SimulatedFleet implements AutoCloseable {
   void serverDown(boolean isDown) {
     down = isDown;
     availabilityEpoch.incrementAndGet();
+  }
+
+  /**
+   * Whether a notification makes the agent poll at once, as the SDK's do (default true). Off, a
+   * benchmark times notifications alone: on one machine the re-poll wave they start takes the
+   * same cores as the notifications still being delivered.
+   */
+  void pollOnPush(boolean value) {
+    pollOnPush = value;
   }
 
   /** Agents that have had at least one poll answered 200 or 304. */
@@ -711,7 +721,7 @@ final class SimulatedFleet implements AutoCloseable {
       listener.notificationReceived(index, pushedRevision, received);
       boolean pollNow;
       synchronized (this) {
-        pollNow = socket == pushSocket && pushedRevision > revision;
+        pollNow = pollOnPush && socket == pushSocket && pushedRevision > revision;
       }
       if (pollNow) {
         poll();

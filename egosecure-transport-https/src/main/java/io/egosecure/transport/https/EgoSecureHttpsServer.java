@@ -46,6 +46,10 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     http.setRequestHeaderSize(builder.limits.maxRequestHeaderBytes());
     http.setSendServerVersion(false);
     http.setSendDateHeader(false);
+    // Jetty's per-connection cache of request header fields costs about 100 KiB of heap for each
+    // kept connection (measured with 5,000 agents), and an agent's headers (its credential, its
+    // ETag) are its own: with one kept connection per agent it saves nothing and bounds the fleet.
+    http.setHeaderCacheSize(0);
     this.secure = builder.tls != null;
     if (secure) {
       // No SNI/Host check: agents may reach the server by a name the certificate does not carry
