@@ -4,7 +4,13 @@
 #
 #   mvn -q -B install -DskipTests -DskipITs && benchmarks/push-fan-out.sh [agents] [parked] [memory|sqlite]
 #
-# SERVER_HEAP (default 1g) sizes the server JVM; the client JVM gets 2g.
+# SERVER_HEAP (default 1g) sizes the server JVM; the client JVM gets 2g. BENCH_JAVA_OPTS passes
+# system properties (see PushFanOutBenchmark's Javadoc), among them:
+#   -Dclient.tls=conscrypt   the simulated agents' TLS on Conscrypt: they stand for thousands of
+#                            machines, so their CPU on these shared cores is not the server's
+#   -Dserver.tls=conscrypt   the server's TLS on Conscrypt too (default: the JDK's, the headline)
+# Each publish prints the agents' receipt (p50/p99/max after the commit) and the server's own
+# broadcast time (its egosecure.push.broadcast timer: hub told -> last frame written).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cp_file=$(mktemp /tmp/egosecure-push-cp.XXXXXX)

@@ -11,6 +11,7 @@ import io.egosecure.core.spi.PolicyStore;
 import io.egosecure.store.jdbc.JdbcPolicyStore;
 import io.egosecure.transport.https.EgoSecureHttpsServer;
 import io.egosecure.transport.https.TlsConfig;
+import io.micrometer.core.instrument.Timer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
@@ -25,6 +26,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.conscrypt.Conscrypt;
 
 /**
  * The server side of {@link PushFanOutBenchmark}, in a JVM of its own so that its heap per
@@ -42,11 +45,17 @@ import java.util.Map;
  *       RETURNED_US}, epoch microseconds (the same clock as the client's on this machine).
  *       COMMIT_US is taken by the first listener the policy server tells of the revision, before
  *       the push hub: the revision is committed and in the node's index;
+ *   <li>{@code broadcast}: {@code @broadcast MICROS}, the last publish's push broadcast as the
+ *       server's {@code egosecure.push.broadcast} timer recorded it (from the hub being told of
+ *       the revision to the last frame's write completing), waiting up to a minute for it; -1 if
+ *       it recorded none (no socket open);
  *   <li>{@code quit}.
  * </ul>
  *
  * <p>Arguments: the work folder (holding {@code bench.p12}, password {@code benchmark}), the number
- * of agents, and the store: {@code memory} or {@code sqlite}.
+ * of agents, and the store: {@code memory} or {@code sqlite}. {@code -Dserver.tls=conscrypt} runs
+ * the server's TLS on Conscrypt ({@link TlsConfig#withProvider}) instead of the JDK's; its TLS
+ * state is then mostly native memory, which the heap figures do not see.
  */
 public final class PushBenchmarkServer {
   private PushBenchmarkServer() {}
@@ -81,15 +90,25 @@ public final class PushBenchmarkServer {
     CommitClock commits = new CommitClock(tenant.id());
     // Added before the HTTPS server starts, so it is told before the push hub.
     policyServer.addListener(commits);
+    TlsConfig tls = TlsConfig.pkcs12(work.resolve("bench.p12"), "benchmark".toCharArray());
+    String tlsKind = System.getProperty("server.tls", "jdk");
+    tls = switch (tlsKind) {
+      case "jdk" -> tls;
+      case "conscrypt" -> tls.withProvider(Conscrypt.newProvider());
+      default -> throw new IllegalArgumentException("server.tls must be jdk or conscrypt: " + tlsKind);
+    };
     EgoSecureHttpsServer https = EgoSecureHttpsServer.builder(policyServer)
         .host("127.0.0.1").port(0)
-        .tls(TlsConfig.pkcs12(work.resolve("bench.p12"), "benchmark".toCharArray()))
+        .tls(tls)
         .build();
     https.start();
+    Timer broadcasts = https.handler().meterRegistry().get("egosecure.push.broadcast").timer();
     System.out.println("@ready " + https.port());
 
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     int edits = 0;
+    long broadcastsBefore = 0;
+    double broadcastNanosBefore = 0;
     for (String command; (command = commands.readLine()) != null && !command.equals("quit"); ) {
       switch (command) {
         case "state" -> {
@@ -104,8 +123,19 @@ public final class PushBenchmarkServer {
           int index = edits % policies.size();
           policies.set(index, BenchmarkTenant.edit(policyServer, operator, tenant.id(), policies.get(index), 10_000 + edits));
           edits++;
+          broadcastsBefore = broadcasts.count();
+          broadcastNanosBefore = broadcasts.totalTime(TimeUnit.NANOSECONDS);
           long revision = policyServer.publish(operator, tenant.id(), "push benchmark").revision().number();
           System.out.println("@published " + revision + " " + commits.lastMicros + " " + epochMicros());
+        }
+        case "broadcast" -> {
+          long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+          while (broadcasts.count() == broadcastsBefore && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+          }
+          long micros = broadcasts.count() == broadcastsBefore ? -1
+              : Math.round((broadcasts.totalTime(TimeUnit.NANOSECONDS) - broadcastNanosBefore) / 1e3);
+          System.out.println("@broadcast " + micros);
         }
         default -> System.out.println("@error unknown command " + command);
       }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.security.Provider;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
@@ -20,7 +21,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.HdrHistogram.Histogram;
+import org.conscrypt.Conscrypt;
 import org.eclipse.jetty.client.BufferingResponseListener;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Result;
@@ -52,10 +56,25 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  *       poll has the new set.
  * </ol>
  *
+ * <p>Each publish also reports the server's own part, its {@code egosecure.push.broadcast} timer:
+ * from the push hub being told of the revision to the last frame's write completing. On one
+ * machine the agents' receipt adds the simulated agents' own work (reading, decrypting and
+ * parsing N frames on the same cores), which a real fleet does on N machines.
+ *
  * <pre>
  * mvn -q -B install -DskipTests -DskipITs
  * benchmarks/push-fan-out.sh [agents] [parked polls] [memory|sqlite]     # 10000 10000 memory
  * </pre>
+ *
+ * System properties (through {@code BENCH_JAVA_OPTS}):
+ * <ul>
+ *   <li>{@code -Dclient.tls=conscrypt}: the simulated agents' TLS on Conscrypt (BoringSSL) instead
+ *       of the JDK's, so that they take less of the shared cores; default {@code jdk};
+ *   <li>{@code -Dserver.tls=conscrypt}: the server's TLS on Conscrypt ({@code TlsConfig.withProvider});
+ *       default {@code jdk}, the headline configuration;
+ *   <li>{@code -Dresume.tls=true}: agents resume each other's TLS sessions;
+ *   <li>{@code -Dhistogram=true}, {@code -Dheap.dump=true}: the server's class histograms, heap dumps.
+ * </ul>
  *
  * Every phase has a deadline; only 127.0.0.1 is a target.
  */
@@ -69,6 +88,8 @@ public final class PushFanOutBenchmark {
   /** Measured publishes after the first (cold) one. */
   private static final int PUBLISH_ROUNDS = 3;
   private static final Duration PHASE_DEADLINE = Duration.ofSeconds(300);
+  /** The simulated agents' TLS provider: null for the JDK's own. */
+  private static final Provider CLIENT_TLS = clientTlsProvider();
 
   private final Path work;
   private final int agents;
@@ -94,8 +115,9 @@ public final class PushFanOutBenchmark {
     String store = args.length > 2 ? args[2] : "memory";
     Path work = Files.createTempDirectory("egosecure-push");
     keyStore(work);
-    System.out.printf("push fan-out: %d agents, %d parked polls, %s store, started %s%n",
-        agents, parked, store, LocalDateTime.now().withNano(0));
+    System.out.printf("push fan-out: %d agents, %d parked polls, %s store, server TLS %s, agents' TLS %s, started %s%n",
+        agents, parked, store, System.getProperty("server.tls", "jdk"), CLIENT_TLS == null ? "jdk" : "conscrypt",
+        LocalDateTime.now().withNano(0));
     try (ServerProcess server = ServerProcess.start(work, agents, store)) {
       PushFanOutBenchmark bench = new PushFanOutBenchmark(work, agents, parked, server);
       bench.clientThreads.start();
@@ -176,11 +198,12 @@ public final class PushFanOutBenchmark {
           latency.recordValue(Math.max(0, received - published.commitMicros));
         }
       }
-      System.out.printf("publish r%d%s: commit -> notification received, %d of %d sockets%s: p50 %.1f ms  p99 %.1f ms  max %.1f ms"
-              + " (the publish call returned %.1f ms after the commit)%n",
+      long broadcastMicros = server.broadcast();
+      System.out.printf("publish r%d%s: commit -> notification received, %d of %d sockets%s: p50 %.1f ms  p99 %.1f ms  max %.1f ms;"
+              + " server broadcast (hub told -> last frame written) %.1f ms (the publish call returned %.1f ms after the commit)%n",
           published.revision, round == 0 ? " (cold)" : "", latency.getTotalCount(), sockets,
           all ? "" : " (DEADLINE PASSED)", latency.getValueAtPercentile(50) / 1e3,
-          latency.getValueAtPercentile(99) / 1e3, latency.getMaxValue() / 1e3,
+          latency.getValueAtPercentile(99) / 1e3, latency.getMaxValue() / 1e3, broadcastMicros / 1e3,
           (published.returnedMicros - published.commitMicros) / 1e3);
     }
 
@@ -344,6 +367,13 @@ public final class PushFanOutBenchmark {
     if (!resume) {
       ssl.setEndpointIdentificationAlgorithm(null);
     }
+    if (CLIENT_TLS != null) {
+      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(trustStore(work));
+      SSLContext context = SSLContext.getInstance("TLS", CLIENT_TLS);
+      context.init(null, trust.getTrustManagers(), null);
+      ssl.setSslContext(context);
+    }
     ClientConnector connector = new ClientConnector();
     connector.setSslContextFactory(ssl);
     connector.setSelectors(1);
@@ -354,6 +384,15 @@ public final class PushFanOutBenchmark {
     http.setIdleTimeout(TimeUnit.MINUTES.toMillis(5));
     http.setConnectTimeout(TimeUnit.SECONDS.toMillis(30));
     return http;
+  }
+
+  private static Provider clientTlsProvider() {
+    String kind = System.getProperty("client.tls", "jdk");
+    return switch (kind) {
+      case "jdk" -> null;
+      case "conscrypt" -> Conscrypt.newProvider();
+      default -> throw new IllegalArgumentException("client.tls must be jdk or conscrypt: " + kind);
+    };
   }
 
   /** A self-signed P-256 certificate for localhost and 127.0.0.1, made by the JDK's keytool. */
@@ -490,6 +529,7 @@ public final class PushFanOutBenchmark {
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
       String heap = System.getProperty("server.heap", "1g");
       Process process = new ProcessBuilder(java.toString(), "-Xmx" + heap, "-Xms" + heap,
+          "-Dserver.tls=" + System.getProperty("server.tls", "jdk"),
           "-cp", System.getProperty("java.class.path"), PushBenchmarkServer.class.getName(),
           work.toString(), Integer.toString(agents), store)
           .redirectError(work.resolve("server.log").toFile()).start();
@@ -532,6 +572,11 @@ public final class PushFanOutBenchmark {
     /** The parked polls now, without the full GC of {@link #state()}. */
     synchronized int parked() throws IOException {
       return Integer.parseInt(command("parked")[1]);
+    }
+
+    /** The last publish's server-side broadcast in microseconds, -1 if none was recorded. */
+    synchronized long broadcast() throws IOException {
+      return Long.parseLong(command("broadcast")[1]);
     }
 
     synchronized Published publish() throws IOException {
