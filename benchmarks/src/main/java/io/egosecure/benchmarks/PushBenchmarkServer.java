@@ -45,10 +45,11 @@ import org.conscrypt.Conscrypt;
  *       RETURNED_US}, epoch microseconds (the same clock as the client's on this machine).
  *       COMMIT_US is taken by the first listener the policy server tells of the revision, before
  *       the push hub: the revision is committed and in the node's index;
- *   <li>{@code broadcast}: {@code @broadcast MICROS}, the last publish's push broadcast as the
- *       server's {@code egosecure.push.broadcast} timer recorded it (from the hub being told of
- *       the revision to the last frame's write completing), waiting up to a minute for it; -1 if
- *       it recorded none (no socket open);
+ *   <li>{@code broadcast}: {@code @broadcast MICROS CPU_MICROS}, the last publish's push broadcast
+ *       as the server's {@code egosecure.push.broadcast} timer recorded it (from the hub being told
+ *       of the revision to the last frame's write completing), and the CPU time this whole JVM
+ *       used from the commit until then (the broadcast, and whatever else ran: collections);
+ *       waits up to a minute for it; -1 -1 if the timer recorded none (no socket open);
  *   <li>{@code quit}.
  * </ul>
  *
@@ -107,8 +108,7 @@ public final class PushBenchmarkServer {
 
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     int edits = 0;
-    long broadcastsBefore = 0;
-    double broadcastNanosBefore = 0;
+    BroadcastWatch watch = null;
     for (String command; (command = commands.readLine()) != null && !command.equals("quit"); ) {
       switch (command) {
         case "state" -> {
@@ -123,20 +123,11 @@ public final class PushBenchmarkServer {
           int index = edits % policies.size();
           policies.set(index, BenchmarkTenant.edit(policyServer, operator, tenant.id(), policies.get(index), 10_000 + edits));
           edits++;
-          broadcastsBefore = broadcasts.count();
-          broadcastNanosBefore = broadcasts.totalTime(TimeUnit.NANOSECONDS);
+          watch = new BroadcastWatch(broadcasts, commits);
           long revision = policyServer.publish(operator, tenant.id(), "push benchmark").revision().number();
           System.out.println("@published " + revision + " " + commits.lastMicros + " " + epochMicros());
         }
-        case "broadcast" -> {
-          long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-          while (broadcasts.count() == broadcastsBefore && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-          }
-          long micros = broadcasts.count() == broadcastsBefore ? -1
-              : Math.round((broadcasts.totalTime(TimeUnit.NANOSECONDS) - broadcastNanosBefore) / 1e3);
-          System.out.println("@broadcast " + micros);
-        }
+        case "broadcast" -> System.out.println("@broadcast " + (watch == null ? "-1 -1" : watch.result()));
         default -> System.out.println("@error unknown command " + command);
       }
     }
@@ -172,10 +163,49 @@ public final class PushBenchmarkServer {
     return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
   }
 
+  /**
+   * Waits, on a thread of its own, for the broadcast timer to record the publish started after
+   * this was made, and notes the JVM's CPU time at that moment: the server's CPU for the
+   * publish and its broadcast, apart from the simulated agents' on the same cores.
+   */
+  private static final class BroadcastWatch {
+    private static final com.sun.management.OperatingSystemMXBean OS =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private final Thread thread;
+    private volatile String result = "-1 -1";
+
+    BroadcastWatch(Timer broadcasts, CommitClock commits) {
+      long count = broadcasts.count();
+      double nanos = broadcasts.totalTime(TimeUnit.NANOSECONDS);
+      thread = new Thread(() -> {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        try {
+          while (broadcasts.count() == count && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+          }
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (broadcasts.count() != count) {
+          result = Math.round((broadcasts.totalTime(TimeUnit.NANOSECONDS) - nanos) / 1e3) + " "
+              + (OS.getProcessCpuTime() - commits.lastCpuNanos) / 1_000;
+        }
+      }, "broadcast-watch");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    String result() throws InterruptedException {
+      thread.join(TimeUnit.MINUTES.toMillis(2));
+      return result;
+    }
+  }
+
   /** Records when the policy server announces a revision of the tenant: after its commit. */
   private static final class CommitClock implements PolicyServerListener {
     private final TenantId tenant;
     private volatile long lastMicros;
+    private volatile long lastCpuNanos;
 
     CommitClock(TenantId tenant) {
       this.tenant = tenant;
@@ -185,6 +215,7 @@ public final class PushBenchmarkServer {
     public void revisionPublished(TenantId published, long revision) {
       if (published.equals(tenant)) {
         lastMicros = epochMicros();
+        lastCpuNanos = BroadcastWatch.OS.getProcessCpuTime();
       }
     }
   }

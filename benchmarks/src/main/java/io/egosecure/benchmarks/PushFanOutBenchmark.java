@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Writer;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -15,12 +16,14 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.HdrHistogram.Histogram;
@@ -34,6 +37,14 @@ import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.Configuration;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
+import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
 
@@ -72,7 +83,11 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  *       of the JDK's, so that they take less of the shared cores; default {@code jdk};
  *   <li>{@code -Dserver.tls=conscrypt}: the server's TLS on Conscrypt ({@code TlsConfig.withProvider});
  *       default {@code jdk}, the headline configuration;
+ *   <li>{@code -Dagents.core=true}: the simulated agents on Jetty's WebSocket core rather than its
+ *       API (no message assembly, String decoding or listener dispatch per notification), so that
+ *       they take less of the cores the server needs; default false, as in earlier runs;
  *   <li>{@code -Dresume.tls=true}: agents resume each other's TLS sessions;
+ *   <li>{@code -Dpublish.rounds=N}: measured publishes after the cold one, default 3;
  *   <li>{@code -Dhistogram=true}, {@code -Dheap.dump=true}: the server's class histograms, heap dumps.
  * </ul>
  *
@@ -85,9 +100,11 @@ public final class PushFanOutBenchmark {
   private static final int CONNECTING = 16;
   /** The re-poll wave's requests in flight (and connections): agents do not all poll at once. */
   private static final int REPOLL_CONCURRENCY = 64;
-  /** Measured publishes after the first (cold) one. */
-  private static final int PUBLISH_ROUNDS = 3;
+  /** Measured publishes after the first (cold) one; more for a profile of the broadcast. */
+  private static final int PUBLISH_ROUNDS = Integer.getInteger("publish.rounds", 3);
   private static final Duration PHASE_DEADLINE = Duration.ofSeconds(300);
+  private static final com.sun.management.OperatingSystemMXBean CLIENT_OS =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
   /** The simulated agents' TLS provider: null for the JDK's own. */
   private static final Provider CLIENT_TLS = clientTlsProvider();
 
@@ -134,33 +151,27 @@ public final class PushFanOutBenchmark {
   private String[] pushAndRepoll() throws Exception {
     ServerState idle = server.state();
     server.histogram("idle");
-    List<WebSocketClient> clients = new ArrayList<>();
-    for (int i = 0; i < SOURCE_ADDRESSES; i++) {
-      WebSocketClient client = new WebSocketClient(httpClient(i, 16));
-      client.setIdleTimeout(Duration.ofMinutes(10));
-      client.start();
-      clients.add(client);
-    }
+    AgentClients clients = Boolean.parseBoolean(System.getProperty("agents.core", "false"))
+        ? new CoreAgentClients() : new ApiAgentClients();
     AtomicLongArray receivedMicros = new AtomicLongArray(agents);
     AtomicReference<CountDownLatch> notified = new AtomicReference<>(new CountDownLatch(agents));
-    Session[] sessions = new Session[agents];
+    List<Consumer<CountDownLatch>> closers = new ArrayList<>(java.util.Collections.nCopies(agents, null));
     Semaphore connecting = new Semaphore(CONNECTING);
     AtomicInteger connectFailures = new AtomicInteger();
+    AtomicReference<Throwable> firstConnectFailure = new AtomicReference<>();
     CountDownLatch connected = new CountDownLatch(agents);
     URI notifications = URI.create("wss://127.0.0.1:" + server.port + "/v1/agent/notifications");
     long start = System.nanoTime();
     for (int i = 0; i < agents; i++) {
       connecting.acquire();
-      ClientUpgradeRequest upgrade = new ClientUpgradeRequest();
-      upgrade.setHeader(HttpHeader.AUTHORIZATION.asString(), "Bearer " + credentials.get(i));
       int agent = i;
-      clients.get(i % SOURCE_ADDRESSES)
-          .connect(new AgentSocket(i, receivedMicros, notified), notifications, upgrade)
-          .whenComplete((session, failure) -> {
-            sessions[agent] = session;
+      clients.connect(i, notifications, credentials.get(i), receivedMicros, notified)
+          .whenComplete((closer, failure) -> {
+            closers.set(agent, closer);
             connecting.release();
             if (failure != null) {
               connectFailures.incrementAndGet();
+              firstConnectFailure.compareAndSet(null, failure);
             }
             connected.countDown();
           });
@@ -174,8 +185,9 @@ public final class PushFanOutBenchmark {
     if (sockets == 0) {
       throw new IllegalStateException("no push socket connected (" + connectFailures.get() + " failed)");
     }
-    System.out.printf("connected %d push sockets in %.1f s (%.0f/s), %d failed%n",
-        sockets, connectSeconds, agents / connectSeconds, connectFailures.get());
+    System.out.printf("connected %d push sockets in %.1f s (%.0f/s), %d failed%s%n",
+        sockets, connectSeconds, agents / connectSeconds, connectFailures.get(),
+        firstConnectFailure.get() == null ? "" : " (the first: " + firstConnectFailure.get() + ")");
     System.out.printf("server heap after GC: %.1f MiB with no sockets, %.1f MiB with %d: %.2f KiB per idle socket%n",
         idle.heapBytes / 1048576.0, open.heapBytes / 1048576.0, sockets,
         (open.heapBytes - idle.heapBytes) / 1024.0 / Math.max(1, sockets));
@@ -188,8 +200,10 @@ public final class PushFanOutBenchmark {
         receivedMicros.set(i, 0);
       }
       notified.set(new CountDownLatch(sockets));
+      long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
       published = server.publish();
       boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+      long clientCpuMicros = (CLIENT_OS.getProcessCpuTime() - clientCpuBefore) / 1_000;
       Thread.sleep(500);
       Histogram latency = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
       for (int i = 0; i < agents; i++) {
@@ -198,29 +212,27 @@ public final class PushFanOutBenchmark {
           latency.recordValue(Math.max(0, received - published.commitMicros));
         }
       }
-      long broadcastMicros = server.broadcast();
+      long[] broadcast = server.broadcast();
       System.out.printf("publish r%d%s: commit -> notification received, %d of %d sockets%s: p50 %.1f ms  p99 %.1f ms  max %.1f ms;"
-              + " server broadcast (hub told -> last frame written) %.1f ms (the publish call returned %.1f ms after the commit)%n",
+              + " server broadcast (hub told -> last frame written) %.1f ms; CPU: server %.0f ms from the commit, agents %.0f ms"
+              + " (the publish call returned %.1f ms after the commit)%n",
           published.revision, round == 0 ? " (cold)" : "", latency.getTotalCount(), sockets,
           all ? "" : " (DEADLINE PASSED)", latency.getValueAtPercentile(50) / 1e3,
-          latency.getValueAtPercentile(99) / 1e3, latency.getMaxValue() / 1e3, broadcastMicros / 1e3,
-          (published.returnedMicros - published.commitMicros) / 1e3);
+          latency.getValueAtPercentile(99) / 1e3, latency.getMaxValue() / 1e3, broadcast[0] / 1e3,
+          broadcast[1] / 1e3, clientCpuMicros / 1e3, (published.returnedMicros - published.commitMicros) / 1e3);
     }
 
     String[] etags = repoll(published);
     CountDownLatch closed = new CountDownLatch(agents);
-    for (Session session : sessions) {
-      if (session != null && session.isOpen()) {
-        session.close(1000, "benchmark done", org.eclipse.jetty.websocket.api.Callback.from(closed::countDown, x -> closed.countDown()));
+    for (Consumer<CountDownLatch> closer : closers) {
+      if (closer != null) {
+        closer.accept(closed);
       } else {
         closed.countDown();
       }
     }
     closed.await(30, TimeUnit.SECONDS);
-    for (WebSocketClient client : clients) {
-      client.stop();
-      client.getHttpClient().stop();
-    }
+    clients.stop();
     return etags;
   }
 
@@ -473,6 +485,141 @@ public final class PushFanOutBenchmark {
     }
   }
 
+  /** The simulated agents' push sockets, one client (selector thread) per source address. */
+  private interface AgentClients {
+    /** Connects agent {@code index}; completes with what closes its socket and counts down. */
+    CompletableFuture<Consumer<CountDownLatch>> connect(int index, URI uri, String credential,
+        AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) throws IOException;
+
+    void stop() throws Exception;
+  }
+
+  /** Agents on Jetty's WebSocket API, as before: a text message is decoded into a String. */
+  private final class ApiAgentClients implements AgentClients {
+    private final List<WebSocketClient> clients = new ArrayList<>();
+
+    ApiAgentClients() throws Exception {
+      for (int i = 0; i < SOURCE_ADDRESSES; i++) {
+        WebSocketClient client = new WebSocketClient(httpClient(i, 16));
+        client.setIdleTimeout(Duration.ofMinutes(10));
+        client.start();
+        clients.add(client);
+      }
+    }
+
+    @Override
+    public CompletableFuture<Consumer<CountDownLatch>> connect(int index, URI uri, String credential,
+        AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) throws IOException {
+      ClientUpgradeRequest upgrade = new ClientUpgradeRequest();
+      upgrade.setHeader(HttpHeader.AUTHORIZATION.asString(), "Bearer " + credential);
+      return clients.get(index % SOURCE_ADDRESSES)
+          .connect(new AgentSocket(index, receivedMicros, notified), uri, upgrade)
+          .thenApply(session -> closed -> {
+            if (session.isOpen()) {
+              session.close(1000, "benchmark done",
+                  org.eclipse.jetty.websocket.api.Callback.from(closed::countDown, x -> closed.countDown()));
+            } else {
+              closed.countDown();
+            }
+          });
+    }
+
+    @Override
+    public void stop() throws Exception {
+      for (WebSocketClient client : clients) {
+        client.stop();
+        client.getHttpClient().stop();
+      }
+    }
+  }
+
+  /**
+   * Agents on Jetty's WebSocket core: a frame is noted as it arrives, without the API's message
+   * assembly, String decoding and listener dispatch, so that the simulated agents take less of the
+   * cores they share with the server (a real agent has a machine of its own).
+   */
+  private final class CoreAgentClients implements AgentClients {
+    private final List<WebSocketCoreClient> clients = new ArrayList<>();
+
+    CoreAgentClients() throws Exception {
+      for (int i = 0; i < SOURCE_ADDRESSES; i++) {
+        HttpClient http = httpClient(i, 16);
+        http.start();
+        WebSocketCoreClient client = new WebSocketCoreClient(http, null);
+        client.start();
+        clients.add(client);
+      }
+    }
+
+    @Override
+    public CompletableFuture<Consumer<CountDownLatch>> connect(int index, URI uri, String credential,
+        AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) throws IOException {
+      WebSocketCoreClient client = clients.get(index % SOURCE_ADDRESSES);
+      CoreClientUpgradeRequest upgrade = CoreClientUpgradeRequest.from(client, uri,
+          new CoreAgentSocket(index, receivedMicros, notified));
+      upgrade.headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + credential));
+      Configuration.ConfigurationCustomizer configuration = new Configuration.ConfigurationCustomizer();
+      configuration.setIdleTimeout(Duration.ofMinutes(10));
+      upgrade.setConfiguration(configuration);
+      return client.connect(upgrade).thenApply(session -> closed -> {
+        if (session.isOutputOpen()) {
+          session.close(1000, "benchmark done",
+              org.eclipse.jetty.util.Callback.from(closed::countDown, x -> closed.countDown()));
+        } else {
+          closed.countDown();
+        }
+      });
+    }
+
+    @Override
+    public void stop() throws Exception {
+      for (WebSocketCoreClient client : clients) {
+        client.stop();
+        client.getHttpClient().stop();
+      }
+    }
+  }
+
+  /** One agent's push socket on WebSocket core: notes when the first text frame arrives. */
+  private static final class CoreAgentSocket implements FrameHandler {
+    private final int index;
+    private final AtomicLongArray receivedMicros;
+    private final AtomicReference<CountDownLatch> notified;
+    private volatile CoreSession session;
+
+    CoreAgentSocket(int index, AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) {
+      this.index = index;
+      this.receivedMicros = receivedMicros;
+      this.notified = notified;
+    }
+
+    @Override
+    public void onOpen(CoreSession coreSession, org.eclipse.jetty.util.Callback callback) {
+      session = coreSession;
+      callback.succeeded();
+      coreSession.demand();
+    }
+
+    @Override
+    public void onFrame(Frame frame, org.eclipse.jetty.util.Callback callback) {
+      if (frame.getOpCode() == OpCode.TEXT && receivedMicros.compareAndSet(index, 0, PushBenchmarkServer.epochMicros())) {
+        notified.get().countDown();
+      }
+      callback.succeeded();
+      session.demand();
+    }
+
+    @Override
+    public void onError(Throwable cause, org.eclipse.jetty.util.Callback callback) {
+      callback.succeeded();
+    }
+
+    @Override
+    public void onClosed(CloseStatus closeStatus, org.eclipse.jetty.util.Callback callback) {
+      callback.succeeded();
+    }
+  }
+
   /** One agent's push socket: notes when the first notification arrives. */
   public static final class AgentSocket extends Session.Listener.AbstractAutoDemanding {
     private final int index;
@@ -574,9 +721,13 @@ public final class PushFanOutBenchmark {
       return Integer.parseInt(command("parked")[1]);
     }
 
-    /** The last publish's server-side broadcast in microseconds, -1 if none was recorded. */
-    synchronized long broadcast() throws IOException {
-      return Long.parseLong(command("broadcast")[1]);
+    /**
+     * The last publish's server-side broadcast and the server's CPU until it ended, in
+     * microseconds; -1 if none was recorded.
+     */
+    synchronized long[] broadcast() throws IOException {
+      String[] reply = command("broadcast");
+      return new long[] {Long.parseLong(reply[1]), Long.parseLong(reply[2])};
     }
 
     synchronized Published publish() throws IOException {
