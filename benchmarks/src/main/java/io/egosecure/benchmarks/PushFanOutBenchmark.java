@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -85,7 +86,8 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  *       default {@code jdk}, the headline configuration;
  *   <li>{@code -Dagents.core=true}: the simulated agents on Jetty's WebSocket core rather than its
  *       API (no message assembly, String decoding or listener dispatch per notification), so that
- *       they take less of the cores the server needs; default false, as in earlier runs;
+ *       they take less of the cores the server needs; default false, as in earlier runs. It adds
+ *       a last publish while the agents read nothing: the server's broadcast with both cores;
  *   <li>{@code -Dresume.tls=true}: agents resume each other's TLS sessions;
  *   <li>{@code -Dpublish.rounds=N}: measured publishes after the cold one, default 3;
  *   <li>{@code -Dhistogram=true}, {@code -Dheap.dump=true}: the server's class histograms, heap dumps.
@@ -200,6 +202,11 @@ public final class PushFanOutBenchmark {
         receivedMicros.set(i, 0);
       }
       notified.set(new CountDownLatch(sockets));
+      if (round == PUBLISH_ROUNDS) {
+        // This round's frames are read as usual (each socket already asked for one); the next
+        // frame then waits unread for the round that times the server alone.
+        clients.holdReads();
+      }
       long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
       published = server.publish();
       boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
@@ -222,6 +229,10 @@ public final class PushFanOutBenchmark {
           broadcast[1] / 1e3, clientCpuMicros / 1e3, (published.returnedMicros - published.commitMicros) / 1e3);
     }
 
+    if (clients.holdsReads()) {
+      published = serverAlone(clients, notified, sockets);
+    }
+
     String[] etags = repoll(published);
     CountDownLatch closed = new CountDownLatch(agents);
     for (Consumer<CountDownLatch> closer : closers) {
@@ -234,6 +245,27 @@ public final class PushFanOutBenchmark {
     closed.await(30, TimeUnit.SECONDS);
     clients.stop();
     return etags;
+  }
+
+  /**
+   * One more publish while the agents read nothing: the frames wait in the kernel's socket
+   * buffers, so the broadcast has both cores to itself, as it would with agents on machines of
+   * their own. The agents then read them (not timed: the wait was on purpose).
+   */
+  private Published serverAlone(AgentClients clients, AtomicReference<CountDownLatch> notified, int sockets)
+      throws Exception {
+    notified.set(new CountDownLatch(sockets));
+    long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
+    Published published = server.publish();
+    long[] broadcast = server.broadcast();
+    long clientCpuMicros = (CLIENT_OS.getProcessCpuTime() - clientCpuBefore) / 1_000;
+    clients.resumeReads();
+    boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    System.out.printf("publish r%d, agents not reading until it ended: server broadcast (hub told -> last frame written) %.1f ms;"
+            + " CPU: server %.0f ms from the commit, agents %.0f ms; then read by %s agents%n",
+        published.revision, broadcast[0] / 1e3, broadcast[1] / 1e3, clientCpuMicros / 1e3,
+        all ? "all " + sockets : "fewer than " + sockets + " (DEADLINE PASSED)");
+    return published;
   }
 
   /** Phase 4: every agent fetches the new set once, {@value #REPOLL_CONCURRENCY} at a time. */
@@ -492,6 +524,17 @@ public final class PushFanOutBenchmark {
         AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) throws IOException;
 
     void stop() throws Exception;
+
+    /** From now on, each socket reads nothing after its next frame, if these agents can. */
+    default void holdReads() {}
+
+    /** Whether {@link #holdReads()} holds reads. */
+    default boolean holdsReads() {
+      return false;
+    }
+
+    /** Each socket reads again. */
+    default void resumeReads() {}
   }
 
   /** Agents on Jetty's WebSocket API, as before: a text message is decoded into a String. */
@@ -540,6 +583,8 @@ public final class PushFanOutBenchmark {
    */
   private final class CoreAgentClients implements AgentClients {
     private final List<WebSocketCoreClient> clients = new ArrayList<>();
+    private final List<CoreAgentSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final AtomicBoolean hold = new AtomicBoolean();
 
     CoreAgentClients() throws Exception {
       for (int i = 0; i < SOURCE_ADDRESSES; i++) {
@@ -555,8 +600,9 @@ public final class PushFanOutBenchmark {
     public CompletableFuture<Consumer<CountDownLatch>> connect(int index, URI uri, String credential,
         AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) throws IOException {
       WebSocketCoreClient client = clients.get(index % SOURCE_ADDRESSES);
-      CoreClientUpgradeRequest upgrade = CoreClientUpgradeRequest.from(client, uri,
-          new CoreAgentSocket(index, receivedMicros, notified));
+      CoreAgentSocket socket = new CoreAgentSocket(index, receivedMicros, notified, hold);
+      sockets.add(socket);
+      CoreClientUpgradeRequest upgrade = CoreClientUpgradeRequest.from(client, uri, socket);
       upgrade.headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + credential));
       Configuration.ConfigurationCustomizer configuration = new Configuration.ConfigurationCustomizer();
       configuration.setIdleTimeout(Duration.ofMinutes(10));
@@ -569,6 +615,24 @@ public final class PushFanOutBenchmark {
           closed.countDown();
         }
       });
+    }
+
+    @Override
+    public void holdReads() {
+      hold.set(true);
+    }
+
+    @Override
+    public boolean holdsReads() {
+      return hold.get();
+    }
+
+    @Override
+    public void resumeReads() {
+      hold.set(false);
+      synchronized (sockets) {
+        sockets.forEach(CoreAgentSocket::resume);
+      }
     }
 
     @Override
@@ -585,12 +649,22 @@ public final class PushFanOutBenchmark {
     private final int index;
     private final AtomicLongArray receivedMicros;
     private final AtomicReference<CountDownLatch> notified;
+    private final AtomicBoolean hold;
+    private final AtomicBoolean held = new AtomicBoolean();
     private volatile CoreSession session;
 
-    CoreAgentSocket(int index, AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) {
+    CoreAgentSocket(int index, AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified,
+        AtomicBoolean hold) {
       this.index = index;
       this.receivedMicros = receivedMicros;
       this.notified = notified;
+      this.hold = hold;
+    }
+
+    void resume() {
+      if (held.compareAndSet(true, false)) {
+        session.demand();
+      }
     }
 
     @Override
@@ -606,7 +680,11 @@ public final class PushFanOutBenchmark {
         notified.get().countDown();
       }
       callback.succeeded();
-      session.demand();
+      if (hold.get()) {
+        held.set(true);
+      } else {
+        session.demand();
+      }
     }
 
     @Override
