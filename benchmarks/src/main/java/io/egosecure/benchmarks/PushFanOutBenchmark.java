@@ -230,7 +230,7 @@ public final class PushFanOutBenchmark {
     }
 
     if (clients.holdsReads()) {
-      published = serverAlone(clients, notified, sockets);
+      published = serverAlone(clients, receivedMicros, notified, sockets);
     }
 
     String[] etags = repoll(published);
@@ -252,8 +252,11 @@ public final class PushFanOutBenchmark {
    * buffers, so the broadcast has both cores to itself, as it would with agents on machines of
    * their own. The agents then read them (not timed: the wait was on purpose).
    */
-  private Published serverAlone(AgentClients clients, AtomicReference<CountDownLatch> notified, int sockets)
-      throws Exception {
+  private Published serverAlone(AgentClients clients, AtomicLongArray receivedMicros,
+      AtomicReference<CountDownLatch> notified, int sockets) throws Exception {
+    for (int i = 0; i < agents; i++) {
+      receivedMicros.set(i, 0);
+    }
     notified.set(new CountDownLatch(sockets));
     long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
     Published published = server.publish();
