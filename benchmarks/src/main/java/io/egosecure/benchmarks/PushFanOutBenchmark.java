@@ -81,9 +81,11 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  * System properties (through {@code BENCH_JAVA_OPTS}):
  * <ul>
  *   <li>{@code -Dclient.tls=conscrypt}: the simulated agents' TLS on Conscrypt (BoringSSL) instead
- *       of the JDK's, so that they take less of the shared cores; default {@code jdk};
- *   <li>{@code -Dserver.tls=conscrypt}: the server's TLS on Conscrypt ({@code TlsConfig.withProvider});
- *       default {@code jdk}, the headline configuration;
+ *       of the JDK's, so that they take less of the shared cores; default {@code jdk}. Up to about
+ *       6,000 agents: a Conscrypt connection holds a pipe (two descriptors) besides its socket,
+ *       and a process here may open 20,000;
+ *   <li>{@code -Dserver.tls=conscrypt}: the server's TLS on Conscrypt ({@code TlsConfig.withProvider}),
+ *       the same bound; default {@code jdk}, the headline configuration;
  *   <li>{@code -Dagents.core=true}: the simulated agents on Jetty's WebSocket core rather than its
  *       API (no message assembly, String decoding or listener dispatch per notification), so that
  *       they take less of the cores the server needs; default false, as in earlier runs. It adds
