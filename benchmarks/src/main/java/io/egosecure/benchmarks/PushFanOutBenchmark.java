@@ -4,23 +4,31 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Writer;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.security.Provider;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.HdrHistogram.Histogram;
+import org.conscrypt.Conscrypt;
 import org.eclipse.jetty.client.BufferingResponseListener;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Result;
@@ -30,6 +38,14 @@ import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.Configuration;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
+import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
 
@@ -52,10 +68,32 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  *       poll has the new set.
  * </ol>
  *
+ * <p>Each publish also reports the server's own part, its {@code egosecure.push.broadcast} timer:
+ * from the push hub being told of the revision to the last frame's write completing. On one
+ * machine the agents' receipt adds the simulated agents' own work (reading, decrypting and
+ * parsing N frames on the same cores), which a real fleet does on N machines.
+ *
  * <pre>
  * mvn -q -B install -DskipTests -DskipITs
  * benchmarks/push-fan-out.sh [agents] [parked polls] [memory|sqlite]     # 10000 10000 memory
  * </pre>
+ *
+ * System properties (through {@code BENCH_JAVA_OPTS}):
+ * <ul>
+ *   <li>{@code -Dclient.tls=conscrypt}: the simulated agents' TLS on Conscrypt (BoringSSL) instead
+ *       of the JDK's, so that they take less of the shared cores; default {@code jdk}. Up to about
+ *       6,000 agents: a Conscrypt connection holds a pipe (two descriptors) besides its socket,
+ *       and a process here may open 20,000;
+ *   <li>{@code -Dserver.tls=conscrypt}: the server's TLS on Conscrypt ({@code TlsConfig.withProvider}),
+ *       the same bound; default {@code jdk}, the headline configuration;
+ *   <li>{@code -Dagents.core=true}: the simulated agents on Jetty's WebSocket core rather than its
+ *       API (no message assembly, String decoding or listener dispatch per notification), so that
+ *       they take less of the cores the server needs; default false, as in earlier runs. It adds
+ *       a last publish while the agents read nothing: the server's broadcast with both cores;
+ *   <li>{@code -Dresume.tls=true}: agents resume each other's TLS sessions;
+ *   <li>{@code -Dpublish.rounds=N}: measured publishes after the cold one, default 3;
+ *   <li>{@code -Dhistogram=true}, {@code -Dheap.dump=true}: the server's class histograms, heap dumps.
+ * </ul>
  *
  * Every phase has a deadline; only 127.0.0.1 is a target.
  */
@@ -66,9 +104,13 @@ public final class PushFanOutBenchmark {
   private static final int CONNECTING = 16;
   /** The re-poll wave's requests in flight (and connections): agents do not all poll at once. */
   private static final int REPOLL_CONCURRENCY = 64;
-  /** Measured publishes after the first (cold) one. */
-  private static final int PUBLISH_ROUNDS = 3;
+  /** Measured publishes after the first (cold) one; more for a profile of the broadcast. */
+  private static final int PUBLISH_ROUNDS = Integer.getInteger("publish.rounds", 3);
   private static final Duration PHASE_DEADLINE = Duration.ofSeconds(300);
+  private static final com.sun.management.OperatingSystemMXBean CLIENT_OS =
+      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+  /** The simulated agents' TLS provider: null for the JDK's own. */
+  private static final Provider CLIENT_TLS = clientTlsProvider();
 
   private final Path work;
   private final int agents;
@@ -94,8 +136,9 @@ public final class PushFanOutBenchmark {
     String store = args.length > 2 ? args[2] : "memory";
     Path work = Files.createTempDirectory("egosecure-push");
     keyStore(work);
-    System.out.printf("push fan-out: %d agents, %d parked polls, %s store, started %s%n",
-        agents, parked, store, LocalDateTime.now().withNano(0));
+    System.out.printf("push fan-out: %d agents, %d parked polls, %s store, server TLS %s, agents' TLS %s, started %s%n",
+        agents, parked, store, System.getProperty("server.tls", "jdk"), CLIENT_TLS == null ? "jdk" : "conscrypt",
+        LocalDateTime.now().withNano(0));
     try (ServerProcess server = ServerProcess.start(work, agents, store)) {
       PushFanOutBenchmark bench = new PushFanOutBenchmark(work, agents, parked, server);
       bench.clientThreads.start();
@@ -112,33 +155,27 @@ public final class PushFanOutBenchmark {
   private String[] pushAndRepoll() throws Exception {
     ServerState idle = server.state();
     server.histogram("idle");
-    List<WebSocketClient> clients = new ArrayList<>();
-    for (int i = 0; i < SOURCE_ADDRESSES; i++) {
-      WebSocketClient client = new WebSocketClient(httpClient(i, 16));
-      client.setIdleTimeout(Duration.ofMinutes(10));
-      client.start();
-      clients.add(client);
-    }
+    AgentClients clients = Boolean.parseBoolean(System.getProperty("agents.core", "false"))
+        ? new CoreAgentClients() : new ApiAgentClients();
     AtomicLongArray receivedMicros = new AtomicLongArray(agents);
     AtomicReference<CountDownLatch> notified = new AtomicReference<>(new CountDownLatch(agents));
-    Session[] sessions = new Session[agents];
+    List<Consumer<CountDownLatch>> closers = new ArrayList<>(java.util.Collections.nCopies(agents, null));
     Semaphore connecting = new Semaphore(CONNECTING);
     AtomicInteger connectFailures = new AtomicInteger();
+    AtomicReference<Throwable> firstConnectFailure = new AtomicReference<>();
     CountDownLatch connected = new CountDownLatch(agents);
     URI notifications = URI.create("wss://127.0.0.1:" + server.port + "/v1/agent/notifications");
     long start = System.nanoTime();
     for (int i = 0; i < agents; i++) {
       connecting.acquire();
-      ClientUpgradeRequest upgrade = new ClientUpgradeRequest();
-      upgrade.setHeader(HttpHeader.AUTHORIZATION.asString(), "Bearer " + credentials.get(i));
       int agent = i;
-      clients.get(i % SOURCE_ADDRESSES)
-          .connect(new AgentSocket(i, receivedMicros, notified), notifications, upgrade)
-          .whenComplete((session, failure) -> {
-            sessions[agent] = session;
+      clients.connect(i, notifications, credentials.get(i), receivedMicros, notified)
+          .whenComplete((closer, failure) -> {
+            closers.set(agent, closer);
             connecting.release();
             if (failure != null) {
               connectFailures.incrementAndGet();
+              firstConnectFailure.compareAndSet(null, failure);
             }
             connected.countDown();
           });
@@ -152,8 +189,9 @@ public final class PushFanOutBenchmark {
     if (sockets == 0) {
       throw new IllegalStateException("no push socket connected (" + connectFailures.get() + " failed)");
     }
-    System.out.printf("connected %d push sockets in %.1f s (%.0f/s), %d failed%n",
-        sockets, connectSeconds, agents / connectSeconds, connectFailures.get());
+    System.out.printf("connected %d push sockets in %.1f s (%.0f/s), %d failed%s%n",
+        sockets, connectSeconds, agents / connectSeconds, connectFailures.get(),
+        firstConnectFailure.get() == null ? "" : " (the first: " + firstConnectFailure.get() + ")");
     System.out.printf("server heap after GC: %.1f MiB with no sockets, %.1f MiB with %d: %.2f KiB per idle socket%n",
         idle.heapBytes / 1048576.0, open.heapBytes / 1048576.0, sockets,
         (open.heapBytes - idle.heapBytes) / 1024.0 / Math.max(1, sockets));
@@ -166,8 +204,15 @@ public final class PushFanOutBenchmark {
         receivedMicros.set(i, 0);
       }
       notified.set(new CountDownLatch(sockets));
+      if (round == PUBLISH_ROUNDS) {
+        // This round's frames are read as usual (each socket already asked for one); the next
+        // frame then waits unread for the round that times the server alone.
+        clients.holdReads();
+      }
+      long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
       published = server.publish();
       boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+      long clientCpuMicros = (CLIENT_OS.getProcessCpuTime() - clientCpuBefore) / 1_000;
       Thread.sleep(500);
       Histogram latency = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
       for (int i = 0; i < agents; i++) {
@@ -176,29 +221,56 @@ public final class PushFanOutBenchmark {
           latency.recordValue(Math.max(0, received - published.commitMicros));
         }
       }
-      System.out.printf("publish r%d%s: commit -> notification received, %d of %d sockets%s: p50 %.1f ms  p99 %.1f ms  max %.1f ms"
+      long[] broadcast = server.broadcast();
+      System.out.printf("publish r%d%s: commit -> notification received, %d of %d sockets%s: p50 %.1f ms  p99 %.1f ms  max %.1f ms;"
+              + " server broadcast (hub told -> last frame written) %.1f ms; CPU: server %.0f ms from the commit, agents %.0f ms"
               + " (the publish call returned %.1f ms after the commit)%n",
           published.revision, round == 0 ? " (cold)" : "", latency.getTotalCount(), sockets,
           all ? "" : " (DEADLINE PASSED)", latency.getValueAtPercentile(50) / 1e3,
-          latency.getValueAtPercentile(99) / 1e3, latency.getMaxValue() / 1e3,
-          (published.returnedMicros - published.commitMicros) / 1e3);
+          latency.getValueAtPercentile(99) / 1e3, latency.getMaxValue() / 1e3, broadcast[0] / 1e3,
+          broadcast[1] / 1e3, clientCpuMicros / 1e3, (published.returnedMicros - published.commitMicros) / 1e3);
+    }
+
+    if (clients.holdsReads()) {
+      published = serverAlone(clients, receivedMicros, notified, sockets);
     }
 
     String[] etags = repoll(published);
     CountDownLatch closed = new CountDownLatch(agents);
-    for (Session session : sessions) {
-      if (session != null && session.isOpen()) {
-        session.close(1000, "benchmark done", org.eclipse.jetty.websocket.api.Callback.from(closed::countDown, x -> closed.countDown()));
+    for (Consumer<CountDownLatch> closer : closers) {
+      if (closer != null) {
+        closer.accept(closed);
       } else {
         closed.countDown();
       }
     }
     closed.await(30, TimeUnit.SECONDS);
-    for (WebSocketClient client : clients) {
-      client.stop();
-      client.getHttpClient().stop();
-    }
+    clients.stop();
     return etags;
+  }
+
+  /**
+   * One more publish while the agents read nothing: the frames wait in the kernel's socket
+   * buffers, so the broadcast has both cores to itself, as it would with agents on machines of
+   * their own. The agents then read them (not timed: the wait was on purpose).
+   */
+  private Published serverAlone(AgentClients clients, AtomicLongArray receivedMicros,
+      AtomicReference<CountDownLatch> notified, int sockets) throws Exception {
+    for (int i = 0; i < agents; i++) {
+      receivedMicros.set(i, 0);
+    }
+    notified.set(new CountDownLatch(sockets));
+    long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
+    Published published = server.publish();
+    long[] broadcast = server.broadcast();
+    long clientCpuMicros = (CLIENT_OS.getProcessCpuTime() - clientCpuBefore) / 1_000;
+    clients.resumeReads();
+    boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    System.out.printf("publish r%d, agents not reading until it ended: server broadcast (hub told -> last frame written) %.1f ms;"
+            + " CPU: server %.0f ms from the commit, agents %.0f ms; then read by %s agents%n",
+        published.revision, broadcast[0] / 1e3, broadcast[1] / 1e3, clientCpuMicros / 1e3,
+        all ? "all " + sockets : "fewer than " + sockets + " (DEADLINE PASSED)");
+    return published;
   }
 
   /** Phase 4: every agent fetches the new set once, {@value #REPOLL_CONCURRENCY} at a time. */
@@ -344,6 +416,13 @@ public final class PushFanOutBenchmark {
     if (!resume) {
       ssl.setEndpointIdentificationAlgorithm(null);
     }
+    if (CLIENT_TLS != null) {
+      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(trustStore(work));
+      SSLContext context = SSLContext.getInstance("TLS", CLIENT_TLS);
+      context.init(null, trust.getTrustManagers(), null);
+      ssl.setSslContext(context);
+    }
     ClientConnector connector = new ClientConnector();
     connector.setSslContextFactory(ssl);
     connector.setSelectors(1);
@@ -354,6 +433,15 @@ public final class PushFanOutBenchmark {
     http.setIdleTimeout(TimeUnit.MINUTES.toMillis(5));
     http.setConnectTimeout(TimeUnit.SECONDS.toMillis(30));
     return http;
+  }
+
+  private static Provider clientTlsProvider() {
+    String kind = System.getProperty("client.tls", "jdk");
+    return switch (kind) {
+      case "jdk" -> null;
+      case "conscrypt" -> Conscrypt.newProvider();
+      default -> throw new IllegalArgumentException("client.tls must be jdk or conscrypt: " + kind);
+    };
   }
 
   /** A self-signed P-256 certificate for localhost and 127.0.0.1, made by the JDK's keytool. */
@@ -434,6 +522,187 @@ public final class PushFanOutBenchmark {
     }
   }
 
+  /** The simulated agents' push sockets, one client (selector thread) per source address. */
+  private interface AgentClients {
+    /** Connects agent {@code index}; completes with what closes its socket and counts down. */
+    CompletableFuture<Consumer<CountDownLatch>> connect(int index, URI uri, String credential,
+        AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) throws IOException;
+
+    void stop() throws Exception;
+
+    /** From now on, each socket reads nothing after its next frame, if these agents can. */
+    default void holdReads() {}
+
+    /** Whether {@link #holdReads()} holds reads. */
+    default boolean holdsReads() {
+      return false;
+    }
+
+    /** Each socket reads again. */
+    default void resumeReads() {}
+  }
+
+  /** Agents on Jetty's WebSocket API, as before: a text message is decoded into a String. */
+  private final class ApiAgentClients implements AgentClients {
+    private final List<WebSocketClient> clients = new ArrayList<>();
+
+    ApiAgentClients() throws Exception {
+      for (int i = 0; i < SOURCE_ADDRESSES; i++) {
+        WebSocketClient client = new WebSocketClient(httpClient(i, 16));
+        client.setIdleTimeout(Duration.ofMinutes(10));
+        client.start();
+        clients.add(client);
+      }
+    }
+
+    @Override
+    public CompletableFuture<Consumer<CountDownLatch>> connect(int index, URI uri, String credential,
+        AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) throws IOException {
+      ClientUpgradeRequest upgrade = new ClientUpgradeRequest();
+      upgrade.setHeader(HttpHeader.AUTHORIZATION.asString(), "Bearer " + credential);
+      return clients.get(index % SOURCE_ADDRESSES)
+          .connect(new AgentSocket(index, receivedMicros, notified), uri, upgrade)
+          .thenApply(session -> closed -> {
+            if (session.isOpen()) {
+              session.close(1000, "benchmark done",
+                  org.eclipse.jetty.websocket.api.Callback.from(closed::countDown, x -> closed.countDown()));
+            } else {
+              closed.countDown();
+            }
+          });
+    }
+
+    @Override
+    public void stop() throws Exception {
+      for (WebSocketClient client : clients) {
+        client.stop();
+        client.getHttpClient().stop();
+      }
+    }
+  }
+
+  /**
+   * Agents on Jetty's WebSocket core: a frame is noted as it arrives, without the API's message
+   * assembly, String decoding and listener dispatch, so that the simulated agents take less of the
+   * cores they share with the server (a real agent has a machine of its own).
+   */
+  private final class CoreAgentClients implements AgentClients {
+    private final List<WebSocketCoreClient> clients = new ArrayList<>();
+    private final List<CoreAgentSocket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final AtomicBoolean hold = new AtomicBoolean();
+
+    CoreAgentClients() throws Exception {
+      for (int i = 0; i < SOURCE_ADDRESSES; i++) {
+        HttpClient http = httpClient(i, 16);
+        http.start();
+        WebSocketCoreClient client = new WebSocketCoreClient(http, null);
+        client.start();
+        clients.add(client);
+      }
+    }
+
+    @Override
+    public CompletableFuture<Consumer<CountDownLatch>> connect(int index, URI uri, String credential,
+        AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified) throws IOException {
+      WebSocketCoreClient client = clients.get(index % SOURCE_ADDRESSES);
+      CoreAgentSocket socket = new CoreAgentSocket(index, receivedMicros, notified, hold);
+      sockets.add(socket);
+      CoreClientUpgradeRequest upgrade = CoreClientUpgradeRequest.from(client, uri, socket);
+      upgrade.headers(h -> h.put(HttpHeader.AUTHORIZATION, "Bearer " + credential));
+      Configuration.ConfigurationCustomizer configuration = new Configuration.ConfigurationCustomizer();
+      configuration.setIdleTimeout(Duration.ofMinutes(10));
+      upgrade.setConfiguration(configuration);
+      return client.connect(upgrade).thenApply(session -> closed -> {
+        if (session.isOutputOpen()) {
+          session.close(1000, "benchmark done",
+              org.eclipse.jetty.util.Callback.from(closed::countDown, x -> closed.countDown()));
+        } else {
+          closed.countDown();
+        }
+      });
+    }
+
+    @Override
+    public void holdReads() {
+      hold.set(true);
+    }
+
+    @Override
+    public boolean holdsReads() {
+      return hold.get();
+    }
+
+    @Override
+    public void resumeReads() {
+      hold.set(false);
+      synchronized (sockets) {
+        sockets.forEach(CoreAgentSocket::resume);
+      }
+    }
+
+    @Override
+    public void stop() throws Exception {
+      for (WebSocketCoreClient client : clients) {
+        client.stop();
+        client.getHttpClient().stop();
+      }
+    }
+  }
+
+  /** One agent's push socket on WebSocket core: notes when the first text frame arrives. */
+  private static final class CoreAgentSocket implements FrameHandler {
+    private final int index;
+    private final AtomicLongArray receivedMicros;
+    private final AtomicReference<CountDownLatch> notified;
+    private final AtomicBoolean hold;
+    private final AtomicBoolean held = new AtomicBoolean();
+    private volatile CoreSession session;
+
+    CoreAgentSocket(int index, AtomicLongArray receivedMicros, AtomicReference<CountDownLatch> notified,
+        AtomicBoolean hold) {
+      this.index = index;
+      this.receivedMicros = receivedMicros;
+      this.notified = notified;
+      this.hold = hold;
+    }
+
+    void resume() {
+      if (held.compareAndSet(true, false)) {
+        session.demand();
+      }
+    }
+
+    @Override
+    public void onOpen(CoreSession coreSession, org.eclipse.jetty.util.Callback callback) {
+      session = coreSession;
+      callback.succeeded();
+      coreSession.demand();
+    }
+
+    @Override
+    public void onFrame(Frame frame, org.eclipse.jetty.util.Callback callback) {
+      if (frame.getOpCode() == OpCode.TEXT && receivedMicros.compareAndSet(index, 0, PushBenchmarkServer.epochMicros())) {
+        notified.get().countDown();
+      }
+      callback.succeeded();
+      if (hold.get()) {
+        held.set(true);
+      } else {
+        session.demand();
+      }
+    }
+
+    @Override
+    public void onError(Throwable cause, org.eclipse.jetty.util.Callback callback) {
+      callback.succeeded();
+    }
+
+    @Override
+    public void onClosed(CloseStatus closeStatus, org.eclipse.jetty.util.Callback callback) {
+      callback.succeeded();
+    }
+  }
+
   /** One agent's push socket: notes when the first notification arrives. */
   public static final class AgentSocket extends Session.Listener.AbstractAutoDemanding {
     private final int index;
@@ -490,6 +759,7 @@ public final class PushFanOutBenchmark {
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
       String heap = System.getProperty("server.heap", "1g");
       Process process = new ProcessBuilder(java.toString(), "-Xmx" + heap, "-Xms" + heap,
+          "-Dserver.tls=" + System.getProperty("server.tls", "jdk"),
           "-cp", System.getProperty("java.class.path"), PushBenchmarkServer.class.getName(),
           work.toString(), Integer.toString(agents), store)
           .redirectError(work.resolve("server.log").toFile()).start();
@@ -532,6 +802,15 @@ public final class PushFanOutBenchmark {
     /** The parked polls now, without the full GC of {@link #state()}. */
     synchronized int parked() throws IOException {
       return Integer.parseInt(command("parked")[1]);
+    }
+
+    /**
+     * The last publish's server-side broadcast and the server's CPU until it ended, in
+     * microseconds; -1 if none was recorded.
+     */
+    synchronized long[] broadcast() throws IOException {
+      String[] reply = command("broadcast");
+      return new long[] {Long.parseLong(reply[1]), Long.parseLong(reply[2])};
     }
 
     synchronized Published publish() throws IOException {

@@ -6,12 +6,14 @@ import io.egosecure.core.model.AgentId;
 import io.egosecure.core.model.TenantId;
 import io.egosecure.core.wire.AgentMessages;
 import io.egosecure.core.wire.Json;
+import io.micrometer.core.instrument.Timer;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.eclipse.jetty.util.Callback;
@@ -25,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * The push channel's sockets, by tenant. A publish sends {@code policies-changed} to every socket
  * of the tenant, split over the executor (a send encrypts and writes on the calling thread, so one
  * thread would make the last agent wait for all others) into at most one slice per core: more
- * senders than cores only take turns, and switching among them delays every slice's tail. A
+ * senders than cores only take turns, and switching among them delays every slice's tail. Each
+ * broadcast is timed from the hub being told of the revision to the last send's completion, the
+ * server's own part of an agent's wait (its receipt adds the network and the agent). A
  * revocation closes the agent's sockets.
  */
 final class PushHub implements PolicyServerListener {
@@ -39,20 +43,25 @@ final class PushHub implements PolicyServerListener {
   private final AtomicInteger open = new AtomicInteger();
   private final Predicate<AgentIdentity> enrolled;
   private final int senders;
+  private final Timer broadcasts;
   private volatile Executor executor = Runnable::run;
 
-  /** @param enrolled whether an agent is still enrolled, checked when its socket opens */
-  PushHub(Predicate<AgentIdentity> enrolled) {
-    this(enrolled, Runtime.getRuntime().availableProcessors());
+  /**
+   * @param enrolled whether an agent is still enrolled, checked when its socket opens
+   * @param broadcasts records each broadcast's time until its last send completed
+   */
+  PushHub(Predicate<AgentIdentity> enrolled, Timer broadcasts) {
+    this(enrolled, Runtime.getRuntime().availableProcessors(), broadcasts);
   }
 
   /** @param senders the most tasks one publish is split into */
-  PushHub(Predicate<AgentIdentity> enrolled, int senders) {
+  PushHub(Predicate<AgentIdentity> enrolled, int senders, Timer broadcasts) {
     if (senders < 1) {
       throw new IllegalArgumentException("senders cannot be less than 1, was " + senders);
     }
     this.enrolled = enrolled;
     this.senders = senders;
+    this.broadcasts = broadcasts;
   }
 
   void executor(Executor executor) {
@@ -107,6 +116,7 @@ final class PushHub implements PolicyServerListener {
 
   @Override
   public void revisionPublished(TenantId tenant, long revision) {
+    long told = System.nanoTime();
     ConcurrentMap<AgentId, PushSocket> sockets = byTenant.get(tenant);
     if (sockets == null || sockets.isEmpty()) {
       return;
@@ -114,25 +124,72 @@ final class PushHub implements PolicyServerListener {
     // One read-only payload for all; each frame gets its own view of it (its own position).
     ByteBuffer message = ByteBuffer.wrap(Json.write(AgentMessages.Notification.policiesChanged(revision))).asReadOnlyBuffer();
     List<PushSocket> all = new ArrayList<>(sockets.values());
+    Broadcast broadcast = new Broadcast(told, all.size());
     int slices = Math.max(1, Math.min(senders, all.size() / MIN_SLICE));
     int from = 0;
     for (int slice = 0; slice < slices; slice++) {
       int to = from + (all.size() - from) / (slices - slice);
-      send(all.subList(from, to), message);
+      send(all.subList(from, to), message, broadcast);
       from = to;
     }
   }
 
-  private void send(List<PushSocket> batch, ByteBuffer message) {
+  private void send(List<PushSocket> batch, ByteBuffer message, Broadcast broadcast) {
     executor.execute(() -> {
       for (PushSocket socket : batch) {
         CoreSession session = socket.session();
         if (session != null && session.isOutputOpen()) {
-          session.sendFrame(new Frame(OpCode.TEXT, message.slice()), Callback.from(() -> { }, failure ->
-              log.debug("push to {} failed: {}", identity(socket).agentId(), failure.toString())), false);
+          session.sendFrame(new Frame(OpCode.TEXT, message.slice()), new Sent(socket, broadcast), false);
+        } else {
+          broadcast.completed();
         }
       }
     });
+  }
+
+  /** One publish's sends, counted down as they complete: the last one records the broadcast. */
+  private final class Broadcast {
+    private final long told;
+    private final AtomicInteger pending;
+
+    Broadcast(long told, int sends) {
+      this.told = told;
+      this.pending = new AtomicInteger(sends);
+    }
+
+    void completed() {
+      if (pending.decrementAndGet() == 0) {
+        broadcasts.record(System.nanoTime() - told, TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  /** A send's completion; a failed send (the agent went away) still ends its part of the broadcast. */
+  private static final class Sent implements Callback {
+    private final PushSocket socket;
+    private final Broadcast broadcast;
+
+    Sent(PushSocket socket, Broadcast broadcast) {
+      this.socket = socket;
+      this.broadcast = broadcast;
+    }
+
+    /** Counting down never blocks: Jetty may complete it on the selector, without a hand-off. */
+    @Override
+    public InvocationType getInvocationType() {
+      return InvocationType.NON_BLOCKING;
+    }
+
+    @Override
+    public void succeeded() {
+      broadcast.completed();
+    }
+
+    @Override
+    public void failed(Throwable failure) {
+      log.debug("push to {} failed: {}", identity(socket).agentId(), failure.toString());
+      broadcast.completed();
+    }
   }
 
   @Override

@@ -49,6 +49,16 @@ final class Transport {
         .description("Push sockets open").register(registry);
   }
 
+  /**
+   * The push broadcast timer, built before the hub that records it (and before this class, which
+   * needs the hub for its socket gauge).
+   */
+  static Timer pushBroadcastTimer(PrometheusMeterRegistry registry) {
+    return Timer.builder("egosecure.push.broadcast")
+        .description("Push broadcasts, from the revision reaching the push hub to the last frame's write completing")
+        .register(registry);
+  }
+
   PolicyServer policyServer() {
     return policyServer;
   }

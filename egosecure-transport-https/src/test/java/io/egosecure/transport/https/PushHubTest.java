@@ -8,6 +8,10 @@ import io.egosecure.core.Principal;
 import io.egosecure.core.model.TenantId;
 import io.egosecure.core.spi.KeyVault;
 import io.egosecure.core.spi.PolicyStore;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -15,6 +19,7 @@ import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
@@ -24,7 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The fan-out itself, without sockets: how a publish is split over the executor. */
+/** The fan-out itself, without sockets: how a publish is split over the executor and timed. */
 class PushHubTest {
   private static final int AGENTS = PushHub.MIN_SLICE * 3 + 7;
   private static PolicyServer server;
@@ -73,7 +78,7 @@ class PushHubTest {
 
   @Test
   void aPublishIsSplitIntoOneSliceASenderAtMostThatRunOnTheExecutorNotOnThePublishingThread() {
-    PushHub hub = new PushHub(agent -> true, 2);
+    PushHub hub = new PushHub(agent -> true, 2, broadcastTimer());
     ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     hub.executor(tasks::add);
     List<RecordingSession> sessions = openAll(hub);
@@ -90,7 +95,7 @@ class PushHubTest {
   @Test
   void slicesAreNeverSmallerThanTheMinimumAndCoverEverySocketOnce() {
     for (int senders : new int[] {1, 3, 4, 64}) {
-      PushHub hub = new PushHub(agent -> true, senders);
+      PushHub hub = new PushHub(agent -> true, senders, broadcastTimer());
       ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
       hub.executor(tasks::add);
       List<RecordingSession> sessions = openAll(hub);
@@ -101,13 +106,13 @@ class PushHubTest {
       tasks.forEach(Runnable::run);
       assertThat(sessions).allSatisfy(session -> assertThat(session.texts).hasSize(1));
     }
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PushHub(agent -> true, 0))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PushHub(agent -> true, 0, broadcastTimer()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("senders cannot be less than 1, was 0");
   }
 
   @Test
   void anotherTenantsPublishSendsNothing() {
-    PushHub hub = new PushHub(agent -> true);
+    PushHub hub = new PushHub(agent -> true, broadcastTimer());
     ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     hub.executor(tasks::add);
     RecordingSession session = new RecordingSession();
@@ -117,6 +122,48 @@ class PushHubTest {
 
     assertThat(tasks).isEmpty();
     assertThat(hub.openSockets()).isEqualTo(1);
+  }
+
+  @Test
+  void aBroadcastIsTimedOnceWhenItsLastSendCompletesEvenIfSomeFail() {
+    Timer broadcasts = broadcastTimer();
+    PushHub hub = new PushHub(agent -> true, 2, broadcasts);
+    ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    hub.executor(tasks::add);
+    List<RecordingSession> sessions = openAll(hub);
+    FailingSession gone = new FailingSession();
+    hub.socketFor(agents.get(0)).onOpen(gone, Callback.NOOP);
+    sessions.remove(0);
+
+    hub.revisionPublished(tenant, 11);
+
+    tasks.poll().run();
+    assertThat(broadcasts.count()).as("one slice of two sent").isZero();
+    tasks.poll().run();
+    assertThat(broadcasts.count()).isEqualTo(1);
+    assertThat(broadcasts.totalTime(TimeUnit.NANOSECONDS)).isPositive();
+    assertThat(gone.sends).isEqualTo(1);
+    assertThat(sessions).allSatisfy(session -> assertThat(session.texts).hasSize(1));
+  }
+
+  private static Timer broadcastTimer() {
+    return Transport.pushBroadcastTimer(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** A session whose sends fail, as they do once the agent has gone. */
+  static final class FailingSession extends CoreSession.Empty {
+    int sends;
+
+    @Override
+    public boolean isOutputOpen() {
+      return true;
+    }
+
+    @Override
+    public void sendFrame(Frame frame, Callback callback, boolean batch) {
+      sends++;
+      callback.failed(new IOException("broken pipe"));
+    }
   }
 
   /** Opens one recording socket per agent on {@code hub}. */

@@ -2,6 +2,7 @@ package io.egosecure.transport.https;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Timer;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -84,6 +85,29 @@ class PushIT {
     String message = client.messages.poll(1, TimeUnit.SECONDS);
     assertThat(Duration.ofNanos(System.nanoTime() - published)).isLessThan(Duration.ofSeconds(1));
     assertThat(message).isEqualTo("{\"type\":\"policies-changed\",\"revision\":2}");
+    client.closeBlocking();
+  }
+
+  @Test
+  void aBroadcastIsTimedUntilItsFrameIsWrittenAndServedAtMetrics() throws Exception {
+    HttpsFixture.Story story = fx.story();
+    Client client = connect(story.agentCredential());
+    awaitSockets(1);
+    Timer broadcasts = fx.https.handler().meterRegistry().get("egosecure.push.broadcast").timer();
+    assertThat(broadcasts.count()).isZero();
+
+    fx.post("/v1/tenants/" + story.tenantId() + "/policies", fx.operatorKey,
+        "{\"name\":\"More\",\"kind\":\"k\",\"settings\":{},\"targets\":{\"all\":true}}");
+    fx.post("/v1/tenants/" + story.tenantId() + "/publish", fx.operatorKey, "{}");
+
+    assertThat(client.messages.poll(5, TimeUnit.SECONDS)).contains("policies-changed");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (broadcasts.count() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(broadcasts.count()).isEqualTo(1);
+    assertThat(broadcasts.totalTime(TimeUnit.NANOSECONDS)).isPositive();
+    assertThat(fx.get("/metrics", fx.operatorKey).body()).containsPattern("(?m)^egosecure_push_broadcast_seconds_count 1(\\.0)?$");
     client.closeBlocking();
   }
 
