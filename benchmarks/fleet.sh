@@ -27,13 +27,13 @@
 #   --scale-out                nodes A and B on one PostgreSQL (agents 4000, push on): publish on A timed to
 #                              A's and B's agents, then kill -9 A and time until every agent has B's new revision
 #
-# SERVER_HEAP (default 2g) sizes the server JVM; CLIENT_HEAP (default 3g) the fleet's.
+# SERVER_HEAP (default 2g) sizes the server JVM; CLIENT_HEAP (default 6g: the simulated agents hold about 80 KiB per connection) the fleet's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cp_file=$(mktemp /tmp/egosecure-fleet-cp.XXXXXX)
 trap 'rm -f "$cp_file"' EXIT
 mvn -q -B ${MAVEN_ARGS:-} -pl benchmarks dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
 # The agents skip the host-name check (see LoopbackTls); Jetty would warn once per client.
-java -Xmx"${CLIENT_HEAP:-3g}" -Dorg.slf4j.simpleLogger.log.org.eclipse.jetty.util.ssl.SslContextFactory.config=error \
+java -Xmx"${CLIENT_HEAP:-6g}" -Dorg.slf4j.simpleLogger.log.org.eclipse.jetty.util.ssl.SslContextFactory.config=error \
   ${BENCH_JAVA_OPTS:-} -Dserver.heap="${SERVER_HEAP:-2g}" -cp "benchmarks/target/classes:$(cat "$cp_file")" \
   io.egosecure.benchmarks.FleetBenchmark "$@"

@@ -15,6 +15,7 @@ import io.egosecure.store.jdbc.JdbcPolicyStore;
 import io.egosecure.store.jdbc.PostgresChangeFeed;
 import io.egosecure.transport.https.EgoSecureHttpsServer;
 import io.egosecure.transport.https.TlsConfig;
+import io.micrometer.core.instrument.Timer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -32,6 +33,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.crypto.SecretKey;
 import org.conscrypt.Conscrypt;
@@ -72,6 +74,10 @@ import org.conscrypt.Conscrypt;
  *       RETURNED_US}, epoch microseconds (the same clock as the client's on this machine).
  *       COMMIT_US is when the policy server hands the committed publish to its change feed,
  *       before any node reloads the tenant or tells its agents;
+ *   <li>{@code broadcast}: {@code @broadcast MICROS CPU_MICROS}, the last publish's push broadcast
+ *       as the server's {@code egosecure.push.broadcast} timer recorded it (from the hub being told
+ *       to the last frame's write completing), and the CPU this JVM used from the commit until
+ *       then; {@code -1 -1} if none was recorded within a minute;
  *   <li>{@code quit}.
  * </ul>
  * When ready it prints {@code @ready PORT}.
@@ -150,10 +156,12 @@ public final class BenchmarkServer {
         .tls(tls)
         .build();
     https.start();
+    Timer broadcasts = https.handler().meterRegistry().get("egosecure.push.broadcast").timer();
     System.out.println("@ready " + https.port());
 
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     int edits = 0;
+    BroadcastWatch watch = null;
     for (String command; (command = commands.readLine()) != null && !command.equals("quit"); ) {
       switch (command) {
         case "state" -> {
@@ -172,9 +180,11 @@ public final class BenchmarkServer {
           policies.set(index, BenchmarkTenant.edit(policyServer, operator, tenant.id(), policies.get(index),
               (int) (System.currentTimeMillis() % 1_000_000_000)));
           edits++;
+          watch = new BroadcastWatch(broadcasts, commits);
           long revision = policyServer.publish(operator, tenant.id(), "benchmark").revision().number();
           System.out.println("@published " + revision + " " + commits.lastMicros + " " + epochMicros());
         }
+        case "broadcast" -> System.out.println("@broadcast " + (watch == null ? "-1 -1" : watch.result()));
         default -> System.out.println("@error unknown command " + command);
       }
     }
@@ -241,10 +251,12 @@ public final class BenchmarkServer {
         .count();
   }
 
-  /** This process's open file descriptors: what bounds a node's sockets (20,000 here). */
-  private static long openFiles() throws IOException {
+  /** This process's open file descriptors (-1: none left to count them): what bounds a node's sockets (20,000 here). */
+  private static long openFiles() {
     try (Stream<Path> files = Files.list(Path.of("/proc/self/fd"))) {
       return files.count();
+    } catch (IOException atTheLimit) {
+      return -1; // listing needs a descriptor too: none left means the process is at its limit
     }
   }
 
@@ -262,6 +274,44 @@ public final class BenchmarkServer {
   }
 
   /**
+   * Waits, on a thread of its own, for the broadcast timer to record the publish started after
+   * this was made, and notes the JVM's CPU time at that moment: the server's CPU for the
+   * publish and its broadcast, apart from the simulated agents' on the same cores.
+   */
+  private static final class BroadcastWatch {
+    private static final com.sun.management.OperatingSystemMXBean OS =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private final Thread thread;
+    private volatile String result = "-1 -1";
+
+    BroadcastWatch(Timer broadcasts, CommitClock commits) {
+      long count = broadcasts.count();
+      double nanos = broadcasts.totalTime(TimeUnit.NANOSECONDS);
+      thread = new Thread(() -> {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        try {
+          while (broadcasts.count() == count && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+          }
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (broadcasts.count() != count) {
+          result = Math.round((broadcasts.totalTime(TimeUnit.NANOSECONDS) - nanos) / 1e3) + " "
+              + (OS.getProcessCpuTime() - commits.lastCpuNanos) / 1_000;
+        }
+      }, "broadcast-watch");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    String result() throws InterruptedException {
+      thread.join(TimeUnit.MINUTES.toMillis(2));
+      return result;
+    }
+  }
+
+  /**
    * Records when the policy server announces a tenant change to the feed: right after the
    * publish commits, before any node (this one included) reloads the tenant or tells its agents.
    * Draft edits announce nothing, so in these benchmarks the last tenant change is the last publish.
@@ -269,6 +319,7 @@ public final class BenchmarkServer {
   private static final class CommitClock implements ChangeFeed {
     private final ChangeFeed feed;
     private volatile long lastMicros;
+    private volatile long lastCpuNanos;
 
     CommitClock(ChangeFeed feed) {
       this.feed = feed;
@@ -278,6 +329,7 @@ public final class BenchmarkServer {
     public void publish(Change change) {
       if (!(change instanceof Change.AgentChanged)) {
         lastMicros = epochMicros();
+        lastCpuNanos = BroadcastWatch.OS.getProcessCpuTime();
       }
       feed.publish(change);
     }

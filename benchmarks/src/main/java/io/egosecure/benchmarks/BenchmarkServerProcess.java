@@ -79,6 +79,38 @@ final class BenchmarkServerProcess implements AutoCloseable {
     return Integer.parseInt(command("parked")[1]);
   }
 
+  /**
+   * The last publish's server-side broadcast and the server's CPU from the commit until it
+   * ended, in microseconds; -1 if none was recorded.
+   */
+  synchronized long[] broadcast() throws IOException {
+    String[] reply = command("broadcast");
+    return new long[] {Long.parseLong(reply[1]), Long.parseLong(reply[2])};
+  }
+
+  /**
+   * With {@code -Dhistogram=true}, writes the server's class histogram (jcmd GC.class_histogram)
+   * to {@code TMP/egosecure-histogram-NAME.txt}: where its heap goes. With {@code
+   * -Dheap.dump=true} also a heap dump beside it.
+   */
+  void histogram(String name) throws IOException, InterruptedException {
+    if (!Boolean.getBoolean("histogram")) {
+      return;
+    }
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Path file = Path.of(System.getProperty("java.io.tmpdir")).resolve("egosecure-histogram-" + name + ".txt");
+    new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.class_histogram")
+        .redirectOutput(file.toFile()).redirectErrorStream(true).start().waitFor();
+    System.out.println("class histogram: " + file);
+    if (Boolean.getBoolean("heap.dump")) {
+      Path dump = file.resolveSibling("egosecure-heap-" + name + ".hprof");
+      java.nio.file.Files.deleteIfExists(dump);
+      new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.heap_dump", dump.toString())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+      System.out.println("heap dump: " + dump);
+    }
+  }
+
   synchronized Published publish() throws IOException {
     String[] reply = command("publish");
     return new Published(Long.parseLong(reply[1]), Long.parseLong(reply[2]), Long.parseLong(reply[3]));

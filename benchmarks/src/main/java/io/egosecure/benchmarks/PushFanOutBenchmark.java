@@ -54,7 +54,7 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  * (issue 4's push benchmark, issue 7 items 4 and 5).
  *
  * <ol>
- *   <li>Starts {@link PushBenchmarkServer} in a JVM of its own (its heap and threads are then the
+ *   <li>Starts {@link BenchmarkServer} in a JVM of its own (its heap and threads are then the
  *       server's alone) with the benchmark tenant and N enrolled agents.
  *   <li>Connects N push sockets (Jetty's WebSocket client: a few selector threads for all, the
  *       sources spread over 127.0.0.2 to 127.0.0.9); server heap per idle socket (after a full
@@ -90,7 +90,6 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  *       API (no message assembly, String decoding or listener dispatch per notification), so that
  *       they take less of the cores the server needs; default false, as in earlier runs. It adds
  *       a last publish while the agents read nothing: the server's broadcast with both cores;
- *   <li>{@code -Dresume.tls=true}: agents resume each other's TLS sessions;
  *   <li>{@code -Dpublish.rounds=N}: measured publishes after the cold one, default 3;
  *   <li>{@code -Dhistogram=true}, {@code -Dheap.dump=true}: the server's class histograms, heap dumps.
  * </ul>
@@ -98,8 +97,7 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  * Every phase has a deadline; only 127.0.0.1 is a target.
  */
 public final class PushFanOutBenchmark {
-  private static final String PASSWORD = "benchmark";
-  private static final int SOURCE_ADDRESSES = 8;
+  private static final int SOURCE_ADDRESSES = LoopbackTls.SOURCE_ADDRESSES;
   /** Handshakes in flight at once: a gentle ramp, so the server's pool does not grow for them. */
   private static final int CONNECTING = 16;
   /** The re-poll wave's requests in flight (and connections): agents do not all poll at once. */
@@ -109,24 +107,24 @@ public final class PushFanOutBenchmark {
   private static final Duration PHASE_DEADLINE = Duration.ofSeconds(300);
   private static final com.sun.management.OperatingSystemMXBean CLIENT_OS =
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-  /** The simulated agents' TLS provider: null for the JDK's own. */
-  private static final Provider CLIENT_TLS = clientTlsProvider();
+  /** Whether the simulated agents' TLS runs on Conscrypt rather than the JDK's. */
+  private static final boolean CONSCRYPT_AGENTS = clientTls().equals("conscrypt");
 
   private final Path work;
   private final int agents;
   private final int parkedPolls;
-  private final ServerProcess server;
+  private final BenchmarkServerProcess server;
   private final List<String> credentials;
   private final URI base;
   private final QueuedThreadPool clientThreads = new QueuedThreadPool(64, 8);
 
-  private PushFanOutBenchmark(Path work, int agents, int parkedPolls, ServerProcess server) throws IOException {
+  private PushFanOutBenchmark(Path work, int agents, int parkedPolls, BenchmarkServerProcess server) throws IOException {
     this.work = work;
     this.agents = agents;
     this.parkedPolls = parkedPolls;
     this.server = server;
     this.credentials = Files.readAllLines(work.resolve("credentials"));
-    this.base = URI.create("https://127.0.0.1:" + server.port + "/");
+    this.base = URI.create("https://127.0.0.1:" + server.port() + "/");
     clientThreads.setName("bench-client");
   }
 
@@ -135,11 +133,14 @@ public final class PushFanOutBenchmark {
     int parked = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
     String store = args.length > 2 ? args[2] : "memory";
     Path work = Files.createTempDirectory("egosecure-push");
-    keyStore(work);
+    LoopbackTls.createKeyStore(work);
     System.out.printf("push fan-out: %d agents, %d parked polls, %s store, server TLS %s, agents' TLS %s, started %s%n",
-        agents, parked, store, System.getProperty("server.tls", "jdk"), CLIENT_TLS == null ? "jdk" : "conscrypt",
+        agents, parked, store, System.getProperty("server.tls", "jdk"), clientTls(),
         LocalDateTime.now().withNano(0));
-    try (ServerProcess server = ServerProcess.start(work, agents, store)) {
+    String heap = System.getProperty("server.heap", "1g");
+    try (BenchmarkServerProcess server = BenchmarkServerProcess.start(heap, work.resolve("server.log"),
+        "--work=" + work, "--agents=" + agents, "--store=" + store, "--tls=" + System.getProperty("server.tls", "jdk"))) {
+      System.out.printf("server JVM pid %d (-Xmx%s), its log: %s%n", server.pid(), heap, work.resolve("server.log"));
       PushFanOutBenchmark bench = new PushFanOutBenchmark(work, agents, parked, server);
       bench.clientThreads.start();
       try {
@@ -153,7 +154,7 @@ public final class PushFanOutBenchmark {
 
   /** Phases 2 to 4; returns each agent's ETag after the re-poll. */
   private String[] pushAndRepoll() throws Exception {
-    ServerState idle = server.state();
+    BenchmarkServerProcess.State idle = server.state();
     server.histogram("idle");
     AgentClients clients = Boolean.parseBoolean(System.getProperty("agents.core", "false"))
         ? new CoreAgentClients() : new ApiAgentClients();
@@ -164,7 +165,7 @@ public final class PushFanOutBenchmark {
     AtomicInteger connectFailures = new AtomicInteger();
     AtomicReference<Throwable> firstConnectFailure = new AtomicReference<>();
     CountDownLatch connected = new CountDownLatch(agents);
-    URI notifications = URI.create("wss://127.0.0.1:" + server.port + "/v1/agent/notifications");
+    URI notifications = URI.create("wss://127.0.0.1:" + server.port() + "/v1/agent/notifications");
     long start = System.nanoTime();
     for (int i = 0; i < agents; i++) {
       connecting.acquire();
@@ -183,9 +184,9 @@ public final class PushFanOutBenchmark {
     await(connected, "push sockets to connect");
     double connectSeconds = (System.nanoTime() - start) / 1e9;
     Thread.sleep(3_000);
-    ServerState open = server.state();
+    BenchmarkServerProcess.State open = server.state();
     server.histogram("sockets");
-    int sockets = open.pushSockets;
+    int sockets = open.pushSockets();
     if (sockets == 0) {
       throw new IllegalStateException("no push socket connected (" + connectFailures.get() + " failed)");
     }
@@ -193,12 +194,12 @@ public final class PushFanOutBenchmark {
         sockets, connectSeconds, agents / connectSeconds, connectFailures.get(),
         firstConnectFailure.get() == null ? "" : " (the first: " + firstConnectFailure.get() + ")");
     System.out.printf("server heap after GC: %.1f MiB with no sockets, %.1f MiB with %d: %.2f KiB per idle socket%n",
-        idle.heapBytes / 1048576.0, open.heapBytes / 1048576.0, sockets,
-        (open.heapBytes - idle.heapBytes) / 1024.0 / Math.max(1, sockets));
+        idle.heapBytes() / 1048576.0, open.heapBytes() / 1048576.0, sockets,
+        (open.heapBytes() - idle.heapBytes()) / 1024.0 / Math.max(1, sockets));
     System.out.printf("server threads: %s before, %s with the sockets open%n", idle.threadsText(), open.threadsText());
 
     // The first publish after start runs cold code; the rounds after it are the steady state.
-    Published published = null;
+    BenchmarkServerProcess.Published published = null;
     for (int round = 0; round <= PUBLISH_ROUNDS; round++) {
       for (int i = 0; i < agents; i++) {
         receivedMicros.set(i, 0);
@@ -218,17 +219,17 @@ public final class PushFanOutBenchmark {
       for (int i = 0; i < agents; i++) {
         long received = receivedMicros.get(i);
         if (received != 0) {
-          latency.recordValue(Math.max(0, received - published.commitMicros));
+          latency.recordValue(Math.max(0, received - published.commitMicros()));
         }
       }
       long[] broadcast = server.broadcast();
       System.out.printf("publish r%d%s: commit -> notification received, %d of %d sockets%s: p50 %.1f ms  p99 %.1f ms  max %.1f ms;"
               + " server broadcast (hub told -> last frame written) %.1f ms; CPU: server %.0f ms from the commit, agents %.0f ms"
               + " (the publish call returned %.1f ms after the commit)%n",
-          published.revision, round == 0 ? " (cold)" : "", latency.getTotalCount(), sockets,
+          published.revision(), round == 0 ? " (cold)" : "", latency.getTotalCount(), sockets,
           all ? "" : " (DEADLINE PASSED)", latency.getValueAtPercentile(50) / 1e3,
           latency.getValueAtPercentile(99) / 1e3, latency.getMaxValue() / 1e3, broadcast[0] / 1e3,
-          broadcast[1] / 1e3, clientCpuMicros / 1e3, (published.returnedMicros - published.commitMicros) / 1e3);
+          broadcast[1] / 1e3, clientCpuMicros / 1e3, (published.returnedMicros() - published.commitMicros()) / 1e3);
     }
 
     if (clients.holdsReads()) {
@@ -254,37 +255,37 @@ public final class PushFanOutBenchmark {
    * buffers, so the broadcast has both cores to itself, as it would with agents on machines of
    * their own. The agents then read them (not timed: the wait was on purpose).
    */
-  private Published serverAlone(AgentClients clients, AtomicLongArray receivedMicros,
+  private BenchmarkServerProcess.Published serverAlone(AgentClients clients, AtomicLongArray receivedMicros,
       AtomicReference<CountDownLatch> notified, int sockets) throws Exception {
     for (int i = 0; i < agents; i++) {
       receivedMicros.set(i, 0);
     }
     notified.set(new CountDownLatch(sockets));
     long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
-    Published published = server.publish();
+    BenchmarkServerProcess.Published published = server.publish();
     long[] broadcast = server.broadcast();
     long clientCpuMicros = (CLIENT_OS.getProcessCpuTime() - clientCpuBefore) / 1_000;
     clients.resumeReads();
     boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
     System.out.printf("publish r%d, agents not reading until it ended: server broadcast (hub told -> last frame written) %.1f ms;"
             + " CPU: server %.0f ms from the commit, agents %.0f ms; then read by %s agents%n",
-        published.revision, broadcast[0] / 1e3, broadcast[1] / 1e3, clientCpuMicros / 1e3,
+        published.revision(), broadcast[0] / 1e3, broadcast[1] / 1e3, clientCpuMicros / 1e3,
         all ? "all " + sockets : "fewer than " + sockets + " (DEADLINE PASSED)");
     return published;
   }
 
   /** Phase 4: every agent fetches the new set once, {@value #REPOLL_CONCURRENCY} at a time. */
-  private String[] repoll(Published published) throws Exception {
+  private String[] repoll(BenchmarkServerProcess.Published published) throws Exception {
     HttpClient http = httpClient(0, REPOLL_CONCURRENCY);
     http.start();
     String[] etags = new String[agents];
-    String expected = "\"" + published.revision + "-";
+    String expected = "\"" + published.revision() + "-";
     Semaphore inFlight = new Semaphore(REPOLL_CONCURRENCY);
     CountDownLatch done = new CountDownLatch(agents);
     AtomicInteger wrong = new AtomicInteger();
     Histogram latency = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
     long start = System.nanoTime();
-    long startMicros = PushBenchmarkServer.epochMicros();
+    long startMicros = BenchmarkServer.epochMicros();
     for (int i = 0; i < agents; i++) {
       inFlight.acquire();
       int agent = i;
@@ -310,11 +311,11 @@ public final class PushFanOutBenchmark {
           });
     }
     await(done, "the re-poll");
-    long endMicros = PushBenchmarkServer.epochMicros();
+    long endMicros = BenchmarkServer.epochMicros();
     System.out.printf("re-poll of %d agents, %d at a time: all had r%d %.2f s after the wave began"
             + " (%.2f s after the commit), %.0f polls/s; poll p50 %.1f ms p99 %.1f ms; %d failed or stale%n",
-        agents, REPOLL_CONCURRENCY, published.revision, (endMicros - startMicros) / 1e6,
-        (endMicros - published.commitMicros) / 1e6, agents / ((System.nanoTime() - start) / 1e9),
+        agents, REPOLL_CONCURRENCY, published.revision(), (endMicros - startMicros) / 1e6,
+        (endMicros - published.commitMicros()) / 1e6, agents / ((System.nanoTime() - start) / 1e9),
         latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(99) / 1e3, wrong.get());
     http.stop();
     return etags;
@@ -327,7 +328,7 @@ public final class PushFanOutBenchmark {
       return;
     }
     awaitSockets(0);
-    ServerState before = server.state();
+    BenchmarkServerProcess.State before = server.state();
     List<HttpClient> clients = new ArrayList<>();
     for (int i = 0; i < SOURCE_ADDRESSES; i++) {
       HttpClient http = httpClient(i, count / SOURCE_ADDRESSES + 1);
@@ -346,27 +347,27 @@ public final class PushFanOutBenchmark {
     for (int i = 0; i < count; i++) {
       if (i == first) {
         awaitParked(first);
-        ServerState thousand = server.state();
+        BenchmarkServerProcess.State thousand = server.state();
         System.out.printf("parked long polls: server threads %s before, %s with %d parked%n",
-            before.threadsText(), thousand.threadsText(), thousand.parkedPolls);
+            before.threadsText(), thousand.threadsText(), thousand.parkedPolls());
       }
       connecting.acquire();
       poller.poll(i, true);
     }
     awaitParked(count);
-    ServerState all = server.state();
+    BenchmarkServerProcess.State all = server.state();
     System.out.printf("parked long polls: server threads %s with %d parked; heap %.1f MiB (%.2f KiB per parked poll); %d re-parked after 304, %d failed%n",
-        all.threadsText(), all.parkedPolls, all.heapBytes / 1048576.0,
-        (all.heapBytes - before.heapBytes) / 1024.0 / Math.max(1, all.parkedPolls), timedOut.get(), failures.get());
+        all.threadsText(), all.parkedPolls(), all.heapBytes() / 1048576.0,
+        (all.heapBytes() - before.heapBytes()) / 1024.0 / Math.max(1, all.parkedPolls()), timedOut.get(), failures.get());
 
-    Published published = server.publish();
+    BenchmarkServerProcess.Published published = server.publish();
     boolean done = answered.await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
     long last = 0;
     for (int i = 0; i < count; i++) {
       last = Math.max(last, answeredMicros.get(i));
     }
     System.out.printf("publish r%d with %d parked: all answered with the new set %.2f s after the commit%s, %d failed%n",
-        published.revision, count, (last - published.commitMicros) / 1e6, done ? "" : " (DEADLINE PASSED)",
+        published.revision(), count, (last - published.commitMicros()) / 1e6, done ? "" : " (DEADLINE PASSED)",
         failures.get());
     for (HttpClient http : clients) {
       http.stop();
@@ -405,68 +406,7 @@ public final class PushFanOutBenchmark {
 
   /** A client bound to source address 127.0.0.(2 + index), sharing the benchmark's threads. */
   private HttpClient httpClient(int index, int connections) throws Exception {
-    SslContextFactory.Client ssl = new SslContextFactory.Client();
-    ssl.setTrustStore(trustStore(work));
-    // Each simulated agent is a TLS client of its own: a full handshake, as a newly started agent
-    // makes, not a resumption of another agent's session (which costs the server more heap).
-    // Without session caching Jetty gives the engine no peer host, so the host name cannot be
-    // checked; the chain still is, against the benchmark's own certificate.
-    boolean resume = Boolean.getBoolean("resume.tls");
-    ssl.setSessionCachingEnabled(resume);
-    if (!resume) {
-      ssl.setEndpointIdentificationAlgorithm(null);
-    }
-    if (CLIENT_TLS != null) {
-      TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      trust.init(trustStore(work));
-      SSLContext context = SSLContext.getInstance("TLS", CLIENT_TLS);
-      context.init(null, trust.getTrustManagers(), null);
-      ssl.setSslContext(context);
-    }
-    ClientConnector connector = new ClientConnector();
-    connector.setSslContextFactory(ssl);
-    connector.setSelectors(1);
-    connector.setBindAddress(new InetSocketAddress("127.0.0." + (2 + index % SOURCE_ADDRESSES), 0));
-    HttpClient http = new HttpClient(new HttpClientTransportOverHTTP(connector));
-    http.setExecutor(clientThreads);
-    http.setMaxConnectionsPerDestination(connections);
-    http.setIdleTimeout(TimeUnit.MINUTES.toMillis(5));
-    http.setConnectTimeout(TimeUnit.SECONDS.toMillis(30));
-    return http;
-  }
-
-  private static Provider clientTlsProvider() {
-    String kind = System.getProperty("client.tls", "jdk");
-    return switch (kind) {
-      case "jdk" -> null;
-      case "conscrypt" -> Conscrypt.newProvider();
-      default -> throw new IllegalArgumentException("client.tls must be jdk or conscrypt: " + kind);
-    };
-  }
-
-  /** A self-signed P-256 certificate for localhost and 127.0.0.1, made by the JDK's keytool. */
-  private static void keyStore(Path work) throws Exception {
-    Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-    Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "bench",
-        "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost",
-        "-ext", "san=dns:localhost,ip:127.0.0.1", "-validity", "2",
-        "-storetype", "PKCS12", "-keystore", work.resolve("bench.p12").toString(),
-        "-storepass", PASSWORD)
-        .redirectErrorStream(true).redirectOutput(work.resolve("keytool.log").toFile()).start();
-    if (process.waitFor() != 0) {
-      throw new IllegalStateException("keytool failed: " + Files.readString(work.resolve("keytool.log")));
-    }
-  }
-
-  private static KeyStore trustStore(Path work) throws Exception {
-    KeyStore keys = KeyStore.getInstance("PKCS12");
-    try (var in = Files.newInputStream(work.resolve("bench.p12"))) {
-      keys.load(in, PASSWORD.toCharArray());
-    }
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("bench", keys.getCertificate("bench"));
-    return trust;
+    return LoopbackTls.httpClient(work, index, connections, clientThreads, CONSCRYPT_AGENTS);
   }
 
   /** Parks each agent's long poll; a wait that ends with a 304 polls again, as an agent would. */
@@ -511,7 +451,7 @@ public final class PushFanOutBenchmark {
             timedOut.incrementAndGet();
             poll(agent, false);
           } else if (etag != null && etag.startsWith(expected)) {
-            answeredMicros.set(agent, PushBenchmarkServer.epochMicros());
+            answeredMicros.set(agent, BenchmarkServer.epochMicros());
             answered.countDown();
           } else {
             failures.incrementAndGet();
@@ -681,7 +621,7 @@ public final class PushFanOutBenchmark {
 
     @Override
     public void onFrame(Frame frame, org.eclipse.jetty.util.Callback callback) {
-      if (frame.getOpCode() == OpCode.TEXT && receivedMicros.compareAndSet(index, 0, PushBenchmarkServer.epochMicros())) {
+      if (frame.getOpCode() == OpCode.TEXT && receivedMicros.compareAndSet(index, 0, BenchmarkServer.epochMicros())) {
         notified.get().countDown();
       }
       callback.succeeded();
@@ -717,7 +657,7 @@ public final class PushFanOutBenchmark {
 
     @Override
     public void onWebSocketText(String message) {
-      if (receivedMicros.compareAndSet(index, 0, PushBenchmarkServer.epochMicros())) {
+      if (receivedMicros.compareAndSet(index, 0, BenchmarkServer.epochMicros())) {
         notified.get().countDown();
       }
     }
@@ -728,130 +668,11 @@ public final class PushFanOutBenchmark {
     }
   }
 
-  private record ServerState(long heapBytes, int threads, int idlePoolThreads, int pushSockets, int parkedPolls) {
-    /** Threads other than idle pool ones: what parked polls or open sockets would add. */
-    int working() {
-      return threads - idlePoolThreads;
+  private static String clientTls() {
+    String kind = System.getProperty("client.tls", "jdk");
+    if (!kind.equals("jdk") && !kind.equals("conscrypt")) {
+      throw new IllegalArgumentException("client.tls must be jdk or conscrypt: " + kind);
     }
-
-    String threadsText() {
-      return threads + " (" + working() + " not idle in the pool)";
-    }
-  }
-
-  private record Published(long revision, long commitMicros, long returnedMicros) {}
-
-  /** The server JVM and its command line (see {@link PushBenchmarkServer}). */
-  private static final class ServerProcess implements AutoCloseable {
-    private final Process process;
-    private final BufferedReader out;
-    private final Writer in;
-    private final int port;
-
-    private ServerProcess(Process process) throws IOException {
-      this.process = process;
-      this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      this.in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-      this.port = Integer.parseInt(reply("ready")[1]);
-    }
-
-    static ServerProcess start(Path work, int agents, String store) throws IOException {
-      Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-      String heap = System.getProperty("server.heap", "1g");
-      Process process = new ProcessBuilder(java.toString(), "-Xmx" + heap, "-Xms" + heap,
-          "-Dserver.tls=" + System.getProperty("server.tls", "jdk"),
-          "-cp", System.getProperty("java.class.path"), PushBenchmarkServer.class.getName(),
-          work.toString(), Integer.toString(agents), store)
-          .redirectError(work.resolve("server.log").toFile()).start();
-      System.out.printf("server JVM pid %d (-Xmx%s), its log: %s%n", process.pid(), heap, work.resolve("server.log"));
-      return new ServerProcess(process);
-    }
-
-    synchronized ServerState state() throws IOException {
-      String[] reply = command("state");
-      return new ServerState(Long.parseLong(reply[1]), Integer.parseInt(reply[2]), Integer.parseInt(reply[3]),
-          (int) Double.parseDouble(reply[4]), Integer.parseInt(reply[5]));
-    }
-
-    /**
-     * With {@code -Dhistogram=true}, writes the server's class histogram (jcmd
-     * GC.class_histogram) to {@code WORK/histogram-NAME.txt}: where the heap per socket goes.
-     */
-    void histogram(String name) throws Exception {
-      if (Boolean.getBoolean("histogram")) {
-        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        Path file = Path.of(System.getProperty("java.io.tmpdir")).resolve("egosecure-histogram-" + name + ".txt");
-        new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.class_histogram")
-            .redirectOutput(file.toFile()).redirectErrorStream(true).start().waitFor();
-        System.out.println("class histogram: " + file);
-        if (Boolean.getBoolean("heap.dump")) {
-          Path dump = file.resolveSibling("egosecure-heap-" + name + ".hprof");
-          Files.deleteIfExists(dump);
-          new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.heap_dump", dump.toString())
-              .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-          System.out.println("heap dump: " + dump);
-        }
-      }
-    }
-
-    /** The open push sockets now, without the full GC of {@link #state()}. */
-    synchronized int sockets() throws IOException {
-      return (int) Double.parseDouble(command("sockets")[1]);
-    }
-
-    /** The parked polls now, without the full GC of {@link #state()}. */
-    synchronized int parked() throws IOException {
-      return Integer.parseInt(command("parked")[1]);
-    }
-
-    /**
-     * The last publish's server-side broadcast and the server's CPU until it ended, in
-     * microseconds; -1 if none was recorded.
-     */
-    synchronized long[] broadcast() throws IOException {
-      String[] reply = command("broadcast");
-      return new long[] {Long.parseLong(reply[1]), Long.parseLong(reply[2])};
-    }
-
-    synchronized Published publish() throws IOException {
-      String[] reply = command("publish");
-      return new Published(Long.parseLong(reply[1]), Long.parseLong(reply[2]), Long.parseLong(reply[3]));
-    }
-
-    private String[] command(String command) throws IOException {
-      in.write(command + "\n");
-      in.flush();
-      return reply(command.equals("publish") ? "published" : command);
-    }
-
-    private String[] reply(String expected) throws IOException {
-      for (String line; (line = out.readLine()) != null; ) {
-        if (line.startsWith("@")) {
-          String[] words = line.substring(1).split(" ");
-          if (!words[0].equals(expected)) {
-            throw new IllegalStateException("the server answered " + line + " instead of @" + expected);
-          }
-          return words;
-        }
-      }
-      throw new IllegalStateException("the server exited (exit " + exitCode() + "); see its log");
-    }
-
-    private String exitCode() {
-      return process.isAlive() ? "still running" : Integer.toString(process.exitValue());
-    }
-
-    @Override
-    public void close() throws Exception {
-      try {
-        in.write("quit\n");
-        in.flush();
-      } catch (IOException gone) {
-        // Already exited: nothing to tell it.
-      }
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroy();
-      }
-    }
+    return kind;
   }
 }
