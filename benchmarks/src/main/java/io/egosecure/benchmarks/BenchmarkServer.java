@@ -212,7 +212,8 @@ public final class BenchmarkServer {
     Files.write(credentialsFile, credentials, StandardCharsets.US_ASCII);
   }
 
-  private static Map<String, String> options(String[] args) {
+  /** {@code --name=value} arguments by name; a bare {@code --name} is {@code true}. */
+  static Map<String, String> options(String[] args) {
     Map<String, String> options = new HashMap<>();
     for (String arg : args) {
       if (!arg.startsWith("--")) {

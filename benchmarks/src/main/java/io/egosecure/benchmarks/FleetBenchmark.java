@@ -10,7 +10,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -139,7 +138,7 @@ public final class FleetBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    FleetBenchmark bench = new FleetBenchmark(options(args));
+    FleetBenchmark bench = new FleetBenchmark(BenchmarkServer.options(args));
     Duration deadline = bench.totalDeadline();
     bench.watchdog(deadline);
     System.out.printf("fleet %s: %d agents, %s connections, %s store, interval %d s ± %d %%, push %s, long poll %s,"
@@ -775,17 +774,5 @@ public final class FleetBenchmark {
     } catch (IOException e) {
       return "unknown";
     }
-  }
-
-  private static Map<String, String> options(String[] args) {
-    Map<String, String> options = new HashMap<>();
-    for (String arg : args) {
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("options are --name=value: " + arg);
-      }
-      String[] pair = arg.substring(2).split("=", 2);
-      options.put(pair[0], pair.length > 1 ? pair[1] : "true");
-    }
-    return options;
   }
 }
