@@ -3,6 +3,7 @@ package io.egosecure.core;
 import io.egosecure.core.model.Agent;
 import io.egosecure.core.model.AgentStatus;
 import io.egosecure.core.model.TenantId;
+import io.egosecure.core.spi.PageRequest;
 import io.egosecure.core.spi.PolicyStore;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -121,7 +122,8 @@ final class StatusWriter implements AutoCloseable {
     try {
       store.inTenant(tenant, tx -> {
         refused.clear(); // a store may run the work again after a conflict
-        long latest = tx.latestRevision().number();
+        // The header, not the snapshot: a revision of 1,000 policies would be parsed for a number.
+        long latest = tx.revisions(PageRequest.first(1)).items().get(0).number();
         for (Report report : reports) {
           Optional<Agent> current = tx.agent(report.agent.agentId());
           if (current.isEmpty()) {
