@@ -82,8 +82,6 @@ final class AgentEngine {
   private Duration pollInterval;
   private int jitterPercent;
   private int serverIndex;
-  /** Whether the push socket in force ever opened: one that never did tells of its server. */
-  private boolean pushConnected;
   private int failures;
   private boolean ready;
   private ScheduledFuture<?> nextPoll;
@@ -97,6 +95,7 @@ final class AgentEngine {
   private AgentMessages.StatusReport lastReported;
   private boolean reportInFlight;
   private volatile PushConnection push; // volatile: as state
+  /** When the push socket in force opened; null until it does (one that never did tells of its server). */
   private Instant pushOpenedAt;
   private boolean pushEverOpened;
   private int pushFailures;
@@ -674,7 +673,7 @@ final class AgentEngine {
         revision -> serial.execute(() -> pushed(revision)),
         code -> serial.execute(() -> pushClosed(holder[0], code)));
     push = holder[0];
-    pushConnected = false;
+    pushOpenedAt = null;
     push.connect();
   }
 
@@ -683,7 +682,6 @@ final class AgentEngine {
       return;
     }
     pushOpenedAt = settings.clock().instant();
-    pushConnected = true;
     pushTimer = schedule(this::watchPush, settings.pushSilenceTimeout().dividedBy(3));
     if (pushEverOpened) {
       // A change may have come and gone while the socket was down: poll soon, spread over the
@@ -719,7 +717,7 @@ final class AgentEngine {
       return;
     }
     pushFailures++;
-    if (!pushConnected && settings.servers().size() > 1) {
+    if (pushOpenedAt == null && settings.servers().size() > 1) {
       // The server did not take the socket at all (down, unreachable, 5xx): the next server is
       // tried now, as a failed poll would, instead of waiting up to an interval for the next poll
       // to find out. Polls follow; servers are equivalent nodes.
