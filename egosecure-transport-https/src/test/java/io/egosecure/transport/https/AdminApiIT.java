@@ -209,25 +209,13 @@ class AdminApiIT {
 
   // --- found by FuzzIT ---
 
-  /** The problem a raw answer carries, checked as {@link #assertProblem} checks a client's. */
-  private static JsonNode rawProblem(String answer, int status) {
-    assertThat(answer).startsWith("HTTP/1.1 " + status + " ");
-    assertThat(answer).containsIgnoringCase("Content-Type: application/problem+json");
-    JsonNode body = Json.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4).getBytes(StandardCharsets.UTF_8));
-    assertThat(body.get("status").asInt()).isEqualTo(status);
-    assertThat(body.get("type").asText()).startsWith("https://egosecure.io/problems/");
-    assertThat(body.get("title").asText()).isNotBlank();
-    assertThat(body.get("detail").asText()).isNotBlank();
-    return body;
-  }
-
   @Test
   void aBadPercentEscapeInTheQueryIs400Not500() throws Exception {
     String tenant = json(fx.post("/v1/tenants", op, "{\"name\":\"Acme\"}")).get("id").asText();
     for (String query : List.of("limit=1&%zz=%", "limit=%", "cursor=%C3%28")) {
       String answer = fx.raw(("GET /v1/tenants/" + tenant + "/audit?" + query + " HTTP/1.1\r\nHost: localhost\r\n"
           + "Authorization: Bearer " + op + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII), new byte[0]);
-      assertThat(rawProblem(answer, 400).get("type").asText()).as(query).endsWith("/invalid-request");
+      assertThat(HttpsFixture.rawProblem(answer, 400).get("type").asText()).as(query).endsWith("/invalid-request");
     }
   }
 
@@ -236,19 +224,19 @@ class AdminApiIT {
     // Jetty's error handler wrote bodies for GET, POST and HEAD only: a PUT got an empty 431.
     String hugeHeader = "PUT /v1/tenants HTTP/1.1\r\nHost: localhost\r\nX-Huge: " + "h".repeat(9_000)
         + "\r\nConnection: close\r\n\r\n";
-    rawProblem(fx.raw(hugeHeader.getBytes(StandardCharsets.US_ASCII), new byte[0]), 431);
+    HttpsFixture.rawProblem(fx.raw(hugeHeader.getBytes(StandardCharsets.US_ASCII), new byte[0]), 431);
     String noHost = "DELETE /v1/tenants/x HTTP/1.1\r\nConnection: close\r\n\r\n";
-    rawProblem(fx.raw(noHost.getBytes(StandardCharsets.US_ASCII), new byte[0]), 400);
+    HttpsFixture.rawProblem(fx.raw(noHost.getBytes(StandardCharsets.US_ASCII), new byte[0]), 400);
     String twoLengths = "OPTIONS /v1/tenants HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n"
         + "Content-Length: 2\r\nConnection: close\r\n\r\nx";
-    rawProblem(fx.raw(twoLengths.getBytes(StandardCharsets.US_ASCII), new byte[0]), 400);
+    HttpsFixture.rawProblem(fx.raw(twoLengths.getBytes(StandardCharsets.US_ASCII), new byte[0]), 400);
   }
 
   @Test
   void anUnknownHttpVersionIsA400NotA505() throws Exception {
     String answer = fx.raw("GET /health/live HTTP/9.9\r\nHost: localhost\r\nConnection: close\r\n\r\n"
         .getBytes(StandardCharsets.US_ASCII), new byte[0]);
-    assertThat(rawProblem(answer, 400).get("type").asText()).endsWith("/invalid-request");
+    assertThat(HttpsFixture.rawProblem(answer, 400).get("type").asText()).endsWith("/invalid-request");
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.egosecure.transport.https;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.egosecure.core.PolicyServer;
 import io.egosecure.core.spi.KeyVault;
@@ -93,6 +95,18 @@ final class HttpsFixture implements AutoCloseable {
       builder.header("If-Match", ifMatch);
     }
     return send(builder.build());
+  }
+
+  /** The problem a raw answer carries, checked as AdminApiIT's assertProblem checks a client's. */
+  static JsonNode rawProblem(String answer, int status) {
+    assertThat(answer).startsWith("HTTP/1.1 " + status + " ");
+    assertThat(answer).containsIgnoringCase("Content-Type: application/problem+json");
+    JsonNode body = Json.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4).getBytes(StandardCharsets.UTF_8));
+    assertThat(body.get("status").asInt()).isEqualTo(status);
+    assertThat(body.get("type").asText()).startsWith("https://egosecure.io/problems/");
+    assertThat(body.get("title").asText()).isNotBlank();
+    assertThat(body.get("detail").asText()).isNotBlank();
+    return body;
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Timer;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -116,6 +117,16 @@ class PushIT {
     Client client = connect("nonsense");
     assertThat(client.handshake.get(5, TimeUnit.SECONDS)).isNotEqualTo(101);
     assertThat(client.isOpen()).isFalse();
+  }
+
+  @Test
+  void anUpgradeWithABadPercentEscapeInItsQueryIs400Not500() throws Exception {
+    // Found by FuzzIT: Jetty's handshake parses the URI before any negotiator runs, and threw.
+    String upgrade = "GET " + EgoSecureHandler.NOTIFICATIONS_PATH + "?limit=%zz HTTP/1.1\r\nHost: localhost\r\n"
+        + "Upgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Version: 13\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer nonsense\r\n\r\n";
+    String answer = fx.raw(upgrade.getBytes(StandardCharsets.US_ASCII), new byte[0]);
+    assertThat(HttpsFixture.rawProblem(answer, 400).get("type").asText()).endsWith("/invalid-request");
   }
 
   @Test
