@@ -85,6 +85,8 @@ final class AgentEngine {
   private int failures;
   private boolean ready;
   private ScheduledFuture<?> nextPoll;
+  /** The poll a re-opened push socket asked for; dropped once the socket's greeting shows nothing was missed. */
+  private ScheduledFuture<?> catchUpPoll;
   private ScheduledFuture<?> nextEnrollment;
   private final java.util.Set<CompletableFuture<?>> exchanges = new java.util.HashSet<>();
   private boolean pollInFlight;
@@ -97,6 +99,8 @@ final class AgentEngine {
   private volatile PushConnection push; // volatile: as state
   /** When the push socket in force opened; null until it does (one that never did tells of its server). */
   private Instant pushOpenedAt;
+  /** Since when push sockets have failed: the reconnect spread grows with it, not past it. Null while up. */
+  private Instant pushFailingSince;
   private boolean pushEverOpened;
   private int pushFailures;
   private ScheduledFuture<?> pushTimer;
@@ -418,6 +422,8 @@ final class AgentEngine {
       return;
     }
     cancel(nextPoll);
+    cancel(catchUpPoll); // a poll sent after the socket re-opened is the catch-up
+    catchUpPoll = null;
     Duration wait = settings.longPoll() ? min(pollInterval, MAX_LONG_POLL) : Duration.ZERO;
     String query = wait.isZero() ? "" : "?wait=" + wait.toSeconds();
     HttpRequest.Builder request = HttpRequest.newBuilder(server().resolve("v1/agent/policies" + query))
@@ -561,6 +567,7 @@ final class AgentEngine {
     log.warn("the server refused this agent's credential: revoked; enforcing the last-known-good set");
     phase = Phase.STOPPED;
     cancel(nextPoll);
+    cancel(catchUpPoll);
     stopPush();
     notifyListener(PolicyAgentListener::revoked);
   }
@@ -670,7 +677,7 @@ final class AgentEngine {
     PushConnection[] holder = new PushConnection[1];
     holder[0] = new PushConnection(uri, identity.credential(), settings.tls(), proxy, settings.clock(),
         () -> serial.execute(() -> pushOpened(holder[0])),
-        revision -> serial.execute(() -> pushed(revision)),
+        revision -> serial.execute(() -> pushed(holder[0], revision)),
         code -> serial.execute(() -> pushClosed(holder[0], code)));
     push = holder[0];
     pushOpenedAt = null;
@@ -684,26 +691,45 @@ final class AgentEngine {
     pushOpenedAt = settings.clock().instant();
     pushTimer = schedule(this::watchPush, settings.pushSilenceTimeout().dividedBy(3));
     if (pushEverOpened) {
-      // A change may have come and gone while the socket was down: poll soon, spread over the
-      // jitter window, so a fleet reconnecting after a server restart does not poll in one second.
-      pollWithin(fraction(pollInterval, settings.random().nextDouble() * Math.max(jitterPercent, 10) / 100.0));
+      // A change may have come and gone while the socket was down. The server's greeting (the
+      // tenant's revision, its first message on every socket) tells; a server that sends none is
+      // caught up with by this poll, spread over the jitter window so that a fleet reconnecting
+      // after a restart does not poll in one second.
+      catchUpWithin(fraction(pollInterval, settings.random().nextDouble() * Math.max(jitterPercent, 10) / 100.0));
     }
     pushEverOpened = true;
   }
 
   /** Polls after {@code delay}, unless a poll is due sooner anyway. */
-  private void pollWithin(Duration delay) {
+  private void catchUpWithin(Duration delay) {
     if (nextPoll != null && !nextPoll.isDone() && nextPoll.getDelay(TimeUnit.NANOSECONDS) <= delay.toNanos()) {
       return;
     }
-    schedulePoll(delay);
+    cancel(catchUpPoll);
+    catchUpPoll = schedule(() -> {
+      catchUpPoll = null;
+      poll();
+    }, delay);
   }
 
-  private void pushed(long revision) {
-    if (enforcing && inForce != null && revision <= inForce.set().revision()) {
-      return; // this agent has that revision already
+  /**
+   * A notification on the socket in force: the tenant stood at {@code revision} after the socket
+   * joined the server's push channel, so any later publish comes on it too. An agent with that
+   * revision missed nothing and needs no catch-up poll; one behind it polls now, or, right after a
+   * reconnect, at its catch-up poll (already spread over the jitter window).
+   */
+  private void pushed(PushConnection connection, long revision) {
+    if (connection != push) {
+      return;
     }
-    poll();
+    if (enforcing && inForce != null && revision <= inForce.set().revision()) {
+      cancel(catchUpPoll);
+      catchUpPoll = null;
+      return;
+    }
+    if (catchUpPoll == null) {
+      poll();
+    }
   }
 
   private void pushClosed(PushConnection connection, int code) {
@@ -717,14 +743,19 @@ final class AgentEngine {
       return;
     }
     pushFailures++;
+    Instant now = settings.clock().instant();
+    if (pushFailingSince == null) {
+      pushFailingSince = now;
+    }
     if (pushOpenedAt == null && settings.servers().size() > 1) {
       // The server did not take the socket at all (down, unreachable, 5xx): the next server is
       // tried now, as a failed poll would, instead of waiting up to an interval for the next poll
       // to find out. Polls follow; servers are equivalent nodes.
       serverIndex = (serverIndex + 1) % settings.servers().size();
     }
-    // At least a second, plus full jitter: never the whole fleet at the same instant.
-    Duration delay = MIN_INTERVAL.plus(backoff.delay(pushFailures));
+    // At least a second, plus full jitter: never the whole fleet at the same instant, and after a
+    // short outage not much later than it lasted.
+    Duration delay = MIN_INTERVAL.plus(backoff.delay(pushFailures, Duration.between(pushFailingSince, now)));
     log.debug("push socket closed ({}); reconnecting in {}", code, delay);
     pushTimer = schedule(() -> {
       pushTimer = null;
@@ -743,6 +774,7 @@ final class AgentEngine {
       // Up for a while: the server is really back, so the next drop backs off from the start.
       // Reset on open instead, a server accepting and dropping sockets would get a 1 s loop.
       pushFailures = 0;
+      pushFailingSince = null;
     }
     Duration silent = Duration.between(connection.lastHeard(), now);
     if (silent.compareTo(settings.pushSilenceTimeout()) > 0) {
@@ -793,6 +825,7 @@ final class AgentEngine {
     log.error("the agent stopped: {}", problem.getMessage());
     phase = Phase.STOPPED;
     cancel(nextPoll);
+    cancel(catchUpPoll);
     cancel(nextEnrollment);
     stopPush();
     report(problem);
@@ -801,6 +834,7 @@ final class AgentEngine {
   private void shutDown() {
     phase = Phase.CLOSED;
     cancel(nextPoll);
+    cancel(catchUpPoll);
     cancel(nextEnrollment);
     cancel(staleCheck);
     cancel(pushTimer);

@@ -31,6 +31,18 @@ final class Backoff {
     return Duration.ofNanos((long) (random.nextDouble() * ceiling(attempt).toNanos()));
   }
 
+  /**
+   * As {@link #delay}, but never longer than {@code failingFor} (or the initial delay, if that is
+   * longer): retries of something that has failed for {@code failingFor} spread over about that
+   * long. After a short outage a fleet is back about as fast as it went, instead of over the
+   * doubled windows its failed attempts built up (an agent that failed four times in a 4 s outage
+   * would otherwise wait up to 8 s more).
+   */
+  Duration delay(int attempt, Duration failingFor) {
+    long ceiling = Math.min(ceiling(attempt).toNanos(), Math.max(initial.toNanos(), failingFor.toNanos()));
+    return Duration.ofNanos((long) (random.nextDouble() * ceiling));
+  }
+
   /** The longest the {@code attempt}-th retry may wait. */
   Duration ceiling(int attempt) {
     int doublings = Math.min(Math.max(attempt, 1) - 1, 40);

@@ -36,6 +36,23 @@ class BackoffTest {
   }
 
   @Test
+  void aRetryNeverWaitsLongerThanTheFailureHasLastedNorLessThanTheInitialWindowAllows() {
+    Duration longest = Duration.ZERO;
+    Duration longestEarly = Duration.ZERO;
+    for (int i = 0; i < 2_000; i++) {
+      Duration delay = backoff.delay(5, Duration.ofSeconds(3));
+      assertThat(delay).as("failing for 3 s, ceiling 16 s").isBetween(Duration.ZERO, Duration.ofSeconds(3));
+      longest = delay.compareTo(longest) > 0 ? delay : longest;
+      Duration early = backoff.delay(3, Duration.ofMillis(10));
+      assertThat(early).as("failing for 10 ms: the initial 1 s still applies").isBetween(Duration.ZERO, Duration.ofSeconds(1));
+      longestEarly = early.compareTo(longestEarly) > 0 ? early : longestEarly;
+      assertThat(backoff.delay(2, Duration.ofHours(1))).as("a long failure: the doubling rules").isLessThanOrEqualTo(Duration.ofSeconds(2));
+    }
+    assertThat(longest).isGreaterThan(Duration.ofMillis(2_900));
+    assertThat(longestEarly).isGreaterThan(Duration.ofMillis(900));
+  }
+
+  @Test
   void refusesNonsense() {
     assertThatThrownBy(() -> new Backoff(Duration.ZERO, Duration.ofSeconds(1), new Random()))
         .isInstanceOf(IllegalArgumentException.class);

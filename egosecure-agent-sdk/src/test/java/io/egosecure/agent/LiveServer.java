@@ -139,6 +139,12 @@ final class LiveServer implements AutoCloseable {
     return (int) https.handler().meterRegistry().get("egosecure.push.sockets").gauge().value();
   }
 
+  /** Polls the transport has answered since it last started (200s and 304s). */
+  long polls() {
+    return (long) https.handler().meterRegistry().find("egosecure.polls").counters().stream()
+        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+  }
+
   void revoke(AgentId id) {
     policyServer.revokeAgent(operator, tenant, id);
   }

@@ -140,6 +140,38 @@ class PolicyAgentIT {
   }
 
   @Test
+  void aPushSocketBackAfterARestartThatMissedNothingDoesNotPoll() throws Exception {
+    // 30 s ± 0 %: the catch-up poll would come 1.5 s after the socket re-opens (half of 10 % of
+    // the interval, with every random draw 0.5), the next regular poll not before 30 s.
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(30));
+    long revision = server.publish("usb", "{\"block\": true}");
+    RecordingListener listener = new RecordingListener();
+    agent(temp.resolve("agent"), listener, b -> b.random(ALWAYS_HALF)).start();
+    listener.awaitApplied(revision, SOON);
+    awaitPushSockets(1);
+
+    server.stop();
+    server.start();
+    awaitPushSockets(1);
+    Thread.sleep(2_500);
+
+    assertThat(server.polls()).as("the greeting showed revision %d, the agent's own", revision).isZero();
+    assertAppliedWithinASecond(listener, "{\"block\": false}");
+  }
+
+  private static final java.util.random.RandomGenerator ALWAYS_HALF = new java.util.random.RandomGenerator() {
+    @Override
+    public long nextLong() {
+      return 0;
+    }
+
+    @Override
+    public double nextDouble() {
+      return 0.5;
+    }
+  };
+
+  @Test
   void pushFailsOverToTheNextServerWithoutWaitingForAPoll() throws Exception {
     // Polls every 5 minutes: only the push socket's own failover can move the agent in time.
     server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(300));

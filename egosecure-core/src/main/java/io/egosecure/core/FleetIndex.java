@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -147,9 +148,13 @@ final class FleetIndex implements ChangeFeed.Listener {
     return raced != null ? raced : entry;
   }
 
-  boolean isEnrolled(AgentIdentity identity) {
+  /** The tenant's current revision if the agent is still enrolled; empty if it is not. */
+  OptionalLong currentRevision(AgentIdentity identity) {
     ConcurrentMap<AgentId, AgentEntry> fleet = agents.get(identity.tenantId());
-    return fleet != null && fleet.containsKey(identity.agentId());
+    TenantState state = tenants.get(identity.tenantId());
+    return fleet != null && state != null && fleet.containsKey(identity.agentId())
+        ? OptionalLong.of(state.snapshot().number())
+        : OptionalLong.empty();
   }
 
   CompletableFuture<PollResult> poll(AgentIdentity identity, Optional<String> knownEtag, Duration wait) {

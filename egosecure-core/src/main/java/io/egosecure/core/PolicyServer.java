@@ -39,6 +39,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -263,10 +264,14 @@ public final class PolicyServer implements AutoCloseable {
     return index.authenticateKnown(bearer);
   }
 
-  /** Whether the agent is still enrolled, from memory: for transports holding a socket open. */
-  public boolean isEnrolled(AgentIdentity agent) {
+  /**
+   * The revision the agent's tenant stands at, from memory, if the agent is still enrolled: what a
+   * push channel tells a socket that opens, so an agent that reconnects learns whether it missed a
+   * publish without polling. Empty if the agent was revoked (or this node does not hold it).
+   */
+  public OptionalLong currentRevision(AgentIdentity agent) {
     requireNonNull(agent, "agent == null");
-    return index.isEnrolled(agent);
+    return index.currentRevision(agent);
   }
 
   /**

@@ -69,7 +69,7 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
   private EgoSecureHandler(Builder builder, Server server) {
     this.policyServer = builder.policyServer;
     this.limits = builder.limits;
-    this.pushHub = new PushHub(policyServer::isEnrolled, Transport.pushBroadcastTimer(builder.meterRegistry));
+    this.pushHub = new PushHub(policyServer::currentRevision, Transport.pushBroadcastTimer(builder.meterRegistry));
     this.transport = new Transport(policyServer, limits, builder.meterRegistry, builder.clock, pushHub);
     this.api = new ApiHandler(transport);
     this.publishCounter = new PolicyServerListener() {

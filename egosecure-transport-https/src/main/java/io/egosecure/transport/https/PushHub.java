@@ -14,8 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
+import java.util.function.Function;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
@@ -41,25 +42,26 @@ final class PushHub implements PolicyServerListener {
 
   private final ConcurrentMap<TenantId, ConcurrentMap<AgentId, PushSocket>> byTenant = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
-  private final Predicate<AgentIdentity> enrolled;
+  private final Function<AgentIdentity, OptionalLong> currentRevision;
   private final int senders;
   private final Timer broadcasts;
   private volatile Executor executor = Runnable::run;
 
   /**
-   * @param enrolled whether an agent is still enrolled, checked when its socket opens
+   * @param currentRevision the agent's tenant's revision if the agent is still enrolled, empty if
+   *     not; asked when its socket opens
    * @param broadcasts records each broadcast's time until its last send completed
    */
-  PushHub(Predicate<AgentIdentity> enrolled, Timer broadcasts) {
-    this(enrolled, Runtime.getRuntime().availableProcessors(), broadcasts);
+  PushHub(Function<AgentIdentity, OptionalLong> currentRevision, Timer broadcasts) {
+    this(currentRevision, Runtime.getRuntime().availableProcessors(), broadcasts);
   }
 
   /** @param senders the most tasks one publish is split into */
-  PushHub(Predicate<AgentIdentity> enrolled, int senders, Timer broadcasts) {
+  PushHub(Function<AgentIdentity, OptionalLong> currentRevision, int senders, Timer broadcasts) {
     if (senders < 1) {
       throw new IllegalArgumentException("senders cannot be less than 1, was " + senders);
     }
-    this.enrolled = enrolled;
+    this.currentRevision = currentRevision;
     this.senders = senders;
     this.broadcasts = broadcasts;
   }
@@ -79,7 +81,9 @@ final class PushHub implements PolicyServerListener {
   /**
    * One socket per agent: a newer connection replaces the older one, so the sockets a node holds
    * are bounded by the agents enrolled, not by how often one agent connects. An agent revoked
-   * between its upgrade and now is closed at once.
+   * between its upgrade and now is closed at once; any other is told the tenant's revision, read
+   * after the socket joined the hub so that a publish in between is sent too: an agent that
+   * reconnects learns from it whether it missed a publish, without a poll (and its handshake).
    */
   private void opened(PushSocket socket) {
     AgentIdentity agent = identity(socket);
@@ -90,9 +94,14 @@ final class PushHub implements PolicyServerListener {
       open.decrementAndGet();
       close(previous, NORMAL, "replaced by a newer connection");
     }
-    if (!enrolled.test(agent)) {
+    OptionalLong revision = currentRevision.apply(agent);
+    if (revision.isEmpty()) {
       close(socket, POLICY_VIOLATION, "credential revoked");
+      return;
     }
+    CoreSession session = socket.session();
+    ByteBuffer greeting = ByteBuffer.wrap(Json.write(AgentMessages.Notification.policiesChanged(revision.getAsLong())));
+    session.sendFrame(new Frame(OpCode.TEXT, greeting), Callback.NOOP, false);
   }
 
   private void closed(PushSocket socket) {

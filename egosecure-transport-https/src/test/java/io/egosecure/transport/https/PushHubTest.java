@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,9 +54,16 @@ class PushHubTest {
     server.close();
   }
 
-  /** A session that records the text it is sent. */
+  /** A session that records the text it is sent and how it was closed. */
   static final class RecordingSession extends CoreSession.Empty {
     final List<String> texts = new ArrayList<>();
+    Integer closedWith;
+
+    @Override
+    public void close(int statusCode, String reason, Callback callback) {
+      closedWith = statusCode;
+      callback.succeeded();
+    }
 
     @Override
     public boolean isOutputOpen() {
@@ -78,7 +86,7 @@ class PushHubTest {
 
   @Test
   void aPublishIsSplitIntoOneSliceASenderAtMostThatRunOnTheExecutorNotOnThePublishingThread() {
-    PushHub hub = new PushHub(agent -> true, 2, broadcastTimer());
+    PushHub hub = new PushHub(server::currentRevision, 2, broadcastTimer());
     ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     hub.executor(tasks::add);
     List<RecordingSession> sessions = openAll(hub);
@@ -95,7 +103,7 @@ class PushHubTest {
   @Test
   void slicesAreNeverSmallerThanTheMinimumAndCoverEverySocketOnce() {
     for (int senders : new int[] {1, 3, 4, 64}) {
-      PushHub hub = new PushHub(agent -> true, senders, broadcastTimer());
+      PushHub hub = new PushHub(server::currentRevision, senders, broadcastTimer());
       ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
       hub.executor(tasks::add);
       List<RecordingSession> sessions = openAll(hub);
@@ -106,13 +114,28 @@ class PushHubTest {
       tasks.forEach(Runnable::run);
       assertThat(sessions).allSatisfy(session -> assertThat(session.texts).hasSize(1));
     }
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PushHub(agent -> true, 0, broadcastTimer()))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PushHub(server::currentRevision, 0, broadcastTimer()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("senders cannot be less than 1, was 0");
   }
 
   @Test
+  void aSocketThatOpensIsToldTheTenantsRevisionAndOneOfARevokedAgentIsClosedInstead() {
+    PushHub hub = new PushHub(agent -> agent == agents.get(0) ? OptionalLong.of(42) : OptionalLong.empty(), broadcastTimer());
+    RecordingSession current = new RecordingSession();
+    RecordingSession revoked = new RecordingSession();
+
+    hub.socketFor(agents.get(0)).onOpen(current, Callback.NOOP);
+    hub.socketFor(agents.get(1)).onOpen(revoked, Callback.NOOP);
+
+    assertThat(current.texts).containsExactly("{\"type\":\"policies-changed\",\"revision\":42}");
+    assertThat(current.closedWith).isNull();
+    assertThat(revoked.texts).isEmpty();
+    assertThat(revoked.closedWith).isEqualTo(PushHub.POLICY_VIOLATION);
+  }
+
+  @Test
   void anotherTenantsPublishSendsNothing() {
-    PushHub hub = new PushHub(agent -> true, broadcastTimer());
+    PushHub hub = new PushHub(server::currentRevision, broadcastTimer());
     ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     hub.executor(tasks::add);
     RecordingSession session = new RecordingSession();
@@ -127,7 +150,7 @@ class PushHubTest {
   @Test
   void aBroadcastIsTimedOnceWhenItsLastSendCompletesEvenIfSomeFail() {
     Timer broadcasts = broadcastTimer();
-    PushHub hub = new PushHub(agent -> true, 2, broadcasts);
+    PushHub hub = new PushHub(server::currentRevision, 2, broadcasts);
     ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     hub.executor(tasks::add);
     List<RecordingSession> sessions = openAll(hub);
@@ -142,7 +165,7 @@ class PushHubTest {
     tasks.poll().run();
     assertThat(broadcasts.count()).isEqualTo(1);
     assertThat(broadcasts.totalTime(TimeUnit.NANOSECONDS)).isPositive();
-    assertThat(gone.sends).isEqualTo(1);
+    assertThat(gone.sends).as("its greeting and the broadcast").isEqualTo(2);
     assertThat(sessions).allSatisfy(session -> assertThat(session.texts).hasSize(1));
   }
 
@@ -172,6 +195,8 @@ class PushHubTest {
     for (AgentIdentity agent : agents) {
       RecordingSession session = new RecordingSession();
       hub.socketFor(agent).onOpen(session, Callback.NOOP);
+      assertThat(session.texts).as("the greeting").containsExactly("{\"type\":\"policies-changed\",\"revision\":0}");
+      session.texts.clear();
       sessions.add(session);
     }
     return sessions;

@@ -72,11 +72,13 @@ class PushIT {
   }
 
   @Test
-  void aPublishIsPushedWithinASecond() throws Exception {
+  void aSocketIsGreetedWithItsTenantsRevisionAndAPublishIsPushedWithinASecond() throws Exception {
     HttpsFixture.Story story = fx.story();
     Client client = connect(story.agentCredential());
     assertThat(client.handshake.get(5, TimeUnit.SECONDS)).isEqualTo(101);
     awaitSockets(1);
+    assertThat(client.messages.poll(5, TimeUnit.SECONDS)).as("the greeting: the story published revision 1")
+        .isEqualTo("{\"type\":\"policies-changed\",\"revision\":1}");
 
     fx.post("/v1/tenants/" + story.tenantId() + "/policies", fx.operatorKey,
         "{\"name\":\"More\",\"kind\":\"k\",\"settings\":{},\"targets\":{\"all\":true}}");
@@ -87,6 +89,11 @@ class PushIT {
     assertThat(Duration.ofNanos(System.nanoTime() - published)).isLessThan(Duration.ofSeconds(1));
     assertThat(message).isEqualTo("{\"type\":\"policies-changed\",\"revision\":2}");
     client.closeBlocking();
+
+    Client again = connect(story.agentCredential());
+    assertThat(again.messages.poll(5, TimeUnit.SECONDS)).as("a socket opened later is greeted with the revision now")
+        .isEqualTo("{\"type\":\"policies-changed\",\"revision\":2}");
+    again.closeBlocking();
   }
 
   @Test
@@ -101,7 +108,8 @@ class PushIT {
         "{\"name\":\"More\",\"kind\":\"k\",\"settings\":{},\"targets\":{\"all\":true}}");
     fx.post("/v1/tenants/" + story.tenantId() + "/publish", fx.operatorKey, "{}");
 
-    assertThat(client.messages.poll(5, TimeUnit.SECONDS)).contains("policies-changed");
+    assertThat(client.messages.poll(5, TimeUnit.SECONDS)).as("the greeting").contains("\"revision\":1}");
+    assertThat(client.messages.poll(5, TimeUnit.SECONDS)).contains("\"revision\":2}");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (broadcasts.count() == 0 && System.nanoTime() < deadline) {
       Thread.sleep(10);

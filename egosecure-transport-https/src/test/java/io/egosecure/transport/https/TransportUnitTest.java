@@ -85,7 +85,7 @@ class TransportUnitTest {
         .masterKey(KeyVault.generateMasterKey()).build();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Transport transport = new Transport(server, TransportLimits.defaults(), registry, Clock.systemUTC(),
-        new PushHub(agent -> true, Transport.pushBroadcastTimer(registry)));
+        new PushHub(server::currentRevision, Transport.pushBroadcastTimer(registry)));
 
     for (int i = 0; i < 3; i++) {
       transport.timed("GET /v1/agent/policies", 304, 1_000);
