@@ -37,8 +37,9 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Storm mode ({@code --storm}): every agent also holds a push socket; once all are up the
  * server is killed (or stopped, {@code --restart=close}) and a new one joins the same database
- * on the same port. It measures how long until every agent has its push socket back and a
- * successful catch-up poll, the request rate per second over the storm, and errors after the new
+ * on the same port. It measures how long until every agent is back: its push socket open and
+ * in step (the socket's greeting showed the revision it holds, or a poll started after the new
+ * server was ready answered); the request rate per second over the storm; errors after the new
  * server was ready. Polls use a new connection each ({@code Connection: close}): 10,000 push
  * sockets and 10,000 kept poll connections would pass a process's 20,000 open files, and after a
  * restart every kept connection is dead anyway, so the handshakes of the catch-up are the same.
@@ -280,8 +281,8 @@ public final class FleetBenchmark {
         gauges.sample(node);
         long second = (System.nanoTime() - clock.killNanos) / 1_000_000_000L;
         if (second % 5 == 0) {
-          System.out.printf("  %3d s after the %s: %d push sockets back, %d polled, %d fully back%n",
-              second, restart, clock.pushBackCount(), clock.pollBackCount(), clock.back());
+          System.out.printf("  %3d s after the %s: %d push sockets back, %d in step, %d fully back%n",
+              second, restart, clock.pushBackCount(), clock.inStepCount(), clock.back());
         }
       }
       Thread.sleep(2_000);
@@ -302,11 +303,12 @@ public final class FleetBenchmark {
     int back = clock.back();
     System.out.printf("server down for %.2f s (from the %s to the new server's @ready)%n", readyMs / 1e3, restart);
     if (back == agents) {
-      System.out.printf("all %d back (push socket and a successful poll): %.2f s after @ready, %.2f s after the %s%n",
-          agents, (lastBack - ready) / 1e9, (lastBack - clock.killNanos) / 1e9, restart);
+      System.out.printf("all %d back (push socket, and in step: its greeting showed the revision it holds (%d agents)"
+              + " or a poll started after @ready answered): %.2f s after @ready, %.2f s after the %s%n",
+          agents, clock.greetedCount(), (lastBack - ready) / 1e9, (lastBack - clock.killNanos) / 1e9, restart);
     } else {
-      System.out.printf("only %d of %d back within %d s of @ready (DEADLINE PASSED): %d push sockets, %d polled%n",
-          back, agents, STORM_DEADLINE.toSeconds(), clock.pushBackCount(), clock.pollBackCount());
+      System.out.printf("only %d of %d back within %d s of @ready (DEADLINE PASSED): %d push sockets, %d in step%n",
+          back, agents, STORM_DEADLINE.toSeconds(), clock.pushBackCount(), clock.inStepCount());
     }
     Histogram backAfterReady = clock.backAfterReady(ready);
     System.out.printf("agent back after @ready: p50 %.2f s  p90 %.2f s  p99 %.2f s  max %.2f s%n",
@@ -333,8 +335,8 @@ public final class FleetBenchmark {
     }
     double catchUpWindow = intervalSeconds * Math.max(jitterPercent, 10) / 100.0;
     System.out.printf("peaks: %d push upgrades/s, %d handshakes/s (upgrades + poll connections), %d polls/s;"
-            + " the SDK's catch-up window is %.1f s (interval × max(jitter, 10) %%), so %d agents at most %.0f polls/s on average;"
-            + " sockets come back 1 s + full-jitter backoff after each failed attempt: first push back %.2f s, last %.2f s after @ready%n",
+            + " the SDK's catch-up window (when a greeting shows a missed publish) is %.1f s (interval × max(jitter, 10) %%), so %d agents at most %.0f polls/s on average;"
+            + " sockets come back 1 s + full-jitter backoff (no wider than the outage so far) after each failed attempt: first push back %.2f s, last %.2f s after @ready%n",
         peakUpgrades, peakHandshakes, peakPolls, catchUpWindow, agents, agents / catchUpWindow,
         (clock.firstPushBackNanos() - ready) / 1e9, (clock.lastPushBackNanos() - ready) / 1e9);
     System.out.printf("errors after @ready: %d %s%s, statuses %s; failures while the server was down (expected): %d%n",
@@ -349,7 +351,9 @@ public final class FleetBenchmark {
   /** When each agent got back after the restart, and what happened per second (since the kill). */
   private static final class StormClock implements SimulatedFleet.Listener {
     private final AtomicLongArray pushBack;
-    private final AtomicLongArray pollBack;
+    /** When the agent knew it held the tenant's revision: its greeting said so, or a poll started after @ready answered. */
+    private final AtomicLongArray inStep;
+    private final AtomicLongArray greeted;
     final AtomicIntegerArray upgrades;
     final AtomicIntegerArray pollHandshakes;
     final AtomicIntegerArray polls;
@@ -359,7 +363,8 @@ public final class FleetBenchmark {
 
     StormClock(int agents, int seconds) {
       pushBack = new AtomicLongArray(agents);
-      pollBack = new AtomicLongArray(agents);
+      inStep = new AtomicLongArray(agents);
+      greeted = new AtomicLongArray(agents);
       upgrades = new AtomicIntegerArray(seconds);
       pollHandshakes = new AtomicIntegerArray(seconds);
       polls = new AtomicIntegerArray(seconds);
@@ -403,7 +408,7 @@ public final class FleetBenchmark {
       count(polls, now);
       // A poll that started before the new server was ready cannot be the catch-up.
       if (now - latencyNanos >= readyNanos) {
-        pollBack.compareAndSet(agent, 0, now);
+        inStep.compareAndSet(agent, 0, now);
       }
     }
 
@@ -411,14 +416,26 @@ public final class FleetBenchmark {
       return count(pushBack);
     }
 
-    int pollBackCount() {
-      return count(pollBack);
+    int inStepCount() {
+      return count(inStep);
+    }
+
+    int greetedCount() {
+      return count(greeted);
+    }
+
+    @Override
+    public void caughtUpByGreeting(int agent, long nanos) {
+      if (armed && nanos >= readyNanos) {
+        greeted.compareAndSet(agent, 0, nanos);
+        inStep.compareAndSet(agent, 0, nanos);
+      }
     }
 
     int back() {
       int back = 0;
       for (int i = 0; i < pushBack.length(); i++) {
-        if (pushBack.get(i) != 0 && pollBack.get(i) != 0) {
+        if (pushBack.get(i) != 0 && inStep.get(i) != 0) {
           back++;
         }
       }
@@ -428,8 +445,8 @@ public final class FleetBenchmark {
     long lastBackNanos() {
       long last = 0;
       for (int i = 0; i < pushBack.length(); i++) {
-        if (pushBack.get(i) != 0 && pollBack.get(i) != 0) {
-          last = Math.max(last, Math.max(pushBack.get(i), pollBack.get(i)));
+        if (pushBack.get(i) != 0 && inStep.get(i) != 0) {
+          last = Math.max(last, Math.max(pushBack.get(i), inStep.get(i)));
         }
       }
       return last == 0 ? System.nanoTime() : last;
@@ -457,8 +474,8 @@ public final class FleetBenchmark {
     Histogram backAfterReady(long ready) {
       Histogram histogram = new Histogram(TimeUnit.MINUTES.toMillis(10), 3);
       for (int i = 0; i < pushBack.length(); i++) {
-        if (pushBack.get(i) != 0 && pollBack.get(i) != 0) {
-          histogram.recordValue(Math.max(0, (Math.max(pushBack.get(i), pollBack.get(i)) - ready) / 1_000_000));
+        if (pushBack.get(i) != 0 && inStep.get(i) != 0) {
+          histogram.recordValue(Math.max(0, (Math.max(pushBack.get(i), inStep.get(i)) - ready) / 1_000_000));
         }
       }
       return histogram;

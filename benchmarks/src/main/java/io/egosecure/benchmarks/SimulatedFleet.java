@@ -65,8 +65,10 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  * jitter; after a failure it retries after a full-jitter backoff from 1 s capped by the jittered
  * interval (a connection failure or a 5xx first moves it to the next server URI); with push it
  * holds a WebSocket, polls at once on {@code policies-changed} for a newer revision, reconnects a
- * closed socket after 1 s plus a full-jitter backoff, and after a re-open polls within
- * uniform(0, interval × max(jitter, 10) %); with long polls it parks {@code ?wait=} polls.
+ * closed socket after 1 s plus a full-jitter backoff no wider than the time it has been failing,
+ * and after a re-open schedules a catch-up poll within uniform(0, interval × max(jitter, 10) %)
+ * that the socket's greeting (the tenant's revision) cancels if the agent holds that revision;
+ * with long polls it parks {@code ?wait=} polls.
  *
  * <p>Every new TLS connection (a poll connection or a push upgrade) passes a gate that bounds
  * the handshakes in flight, so the simulated agents' own TLS does not starve the server they
@@ -175,6 +177,9 @@ final class SimulatedFleet implements AutoCloseable {
 
     /** A push notification; {@code receivedEpochMicros} on the same clock as the server's. */
     default void notificationReceived(int agent, long revision, long receivedEpochMicros) {}
+
+    /** A re-opened push socket's first message showed the agent holds the tenant's revision: no catch-up poll. */
+    default void caughtUpByGreeting(int agent, long nanos) {}
   }
 
   /** Counts over an interval of the fleet's life (see {@link #takeStats()}). */
@@ -471,8 +476,13 @@ final class SimulatedFleet implements AutoCloseable {
     private boolean pollRequested;
 
     private int pushFailures;
+    /** Since when push sockets have failed ({@link System#nanoTime()}); 0 while up. */
+    private long pushFailingSince;
     private boolean pushEverOpened;
     private long pushOpenedAt;
+    /** The catch-up poll a re-opened socket asked for; its greeting may cancel it. */
+    private ScheduledFuture<?> catchUpPoll;
+    private boolean greeted;
     /** The socket attempt in force; a callback of an older one is ignored (as the SDK's {@code connection != push}). */
     private PushSocket pushSocket;
     private ScheduledFuture<?> pushTimer;
@@ -493,12 +503,25 @@ final class SimulatedFleet implements AutoCloseable {
       }
     }
 
-    /** Polls after {@code delayNanos}, unless a poll is due sooner anyway (the SDK's pollWithin). */
-    synchronized void pollWithin(long delayNanos) {
-      if (nextPoll != null && !nextPoll.isDone() && nextPoll.getDelay(TimeUnit.NANOSECONDS) <= delayNanos) {
+    /** Polls after {@code delayNanos}, unless a poll is due sooner anyway (the SDK's catchUpWithin). */
+    synchronized void catchUpWithin(long delayNanos) {
+      if (closed || nextPoll != null && !nextPoll.isDone() && nextPoll.getDelay(TimeUnit.NANOSECONDS) <= delayNanos) {
         return;
       }
-      schedulePoll(delayNanos);
+      cancelCatchUp();
+      catchUpPoll = scheduler.schedule(() -> {
+        synchronized (this) {
+          catchUpPoll = null;
+        }
+        poll();
+      }, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelCatchUp() {
+      if (catchUpPoll != null) {
+        catchUpPoll.cancel(false);
+        catchUpPoll = null;
+      }
     }
 
     void poll() {
@@ -515,6 +538,7 @@ final class SimulatedFleet implements AutoCloseable {
           return;
         }
         pollInFlight = true;
+        cancelCatchUp(); // a poll sent after the socket re-opened is the catch-up
         waitSeconds = longPoll ? Math.min(TimeUnit.NANOSECONDS.toSeconds(intervalNanos), MAX_LONG_POLL.toSeconds()) : 0;
         URI server = servers.get(serverIndex);
         String target = POLICIES + (waitSeconds > 0 ? "?wait=" + waitSeconds : "");
@@ -699,6 +723,7 @@ final class SimulatedFleet implements AutoCloseable {
           return;
         }
         pushOpenedAt = System.nanoTime();
+        greeted = false;
         if (pushEverOpened) {
           // As the SDK: a change may have come and gone while the socket was down.
           delay = (long) (random.nextDouble() * intervalNanos * Math.max(jitterPercent, 10) / 100.0);
@@ -709,7 +734,7 @@ final class SimulatedFleet implements AutoCloseable {
       pushOpenedCount.increment();
       listener.connectionOpened(index, Channel.PUSH, System.nanoTime());
       if (delay >= 0) {
-        pollWithin(delay);
+        catchUpWithin(delay);
       }
     }
 
@@ -720,8 +745,24 @@ final class SimulatedFleet implements AutoCloseable {
       notifications.increment();
       listener.notificationReceived(index, pushedRevision, received);
       boolean pollNow;
+      boolean caughtUp = false;
       synchronized (this) {
-        pollNow = pollOnPush && socket == pushSocket && pushedRevision > revision;
+        if (socket != pushSocket) {
+          return;
+        }
+        boolean greeting = !greeted;
+        greeted = true;
+        if (revision >= 0 && pushedRevision <= revision) {
+          // As the SDK: the tenant stood at this revision after the socket joined; nothing missed.
+          caughtUp = greeting && catchUpPoll != null;
+          cancelCatchUp();
+          pollNow = false;
+        } else {
+          pollNow = pollOnPush && catchUpPoll == null;
+        }
+      }
+      if (caughtUp) {
+        listener.caughtUpByGreeting(index, System.nanoTime());
       }
       if (pollNow) {
         poll();
@@ -741,15 +782,20 @@ final class SimulatedFleet implements AutoCloseable {
           return;
         }
         // The SDK resets its backoff once a socket has stayed up past the silence timeout.
-        if (socket.opened && System.nanoTime() - pushOpenedAt > PUSH_SILENCE_TIMEOUT.toNanos()) {
+        long now = System.nanoTime();
+        if (socket.opened && now - pushOpenedAt > PUSH_SILENCE_TIMEOUT.toNanos()) {
           pushFailures = 0;
+          pushFailingSince = 0;
         }
         pushFailures++;
+        if (pushFailingSince == 0) {
+          pushFailingSince = now;
+        }
         if (!socket.opened && servers.size() > 1) {
           // As the SDK: a server that did not take the socket at all is left for the next one.
           serverIndex = (serverIndex + 1) % servers.size();
         }
-        long delay = MIN_INTERVAL.toNanos() + backoff(pushFailures);
+        long delay = MIN_INTERVAL.toNanos() + backoff(pushFailures, now - pushFailingSince);
         pushTimer = scheduler.schedule(() -> {
           synchronized (this) {
             pushTimer = null;
@@ -773,9 +819,17 @@ final class SimulatedFleet implements AutoCloseable {
 
     /** The SDK's Backoff: uniform in [0, min(5 min, 1 s · 2^(attempt-1))]. */
     private long backoff(int attempt) {
+      return (long) (random.nextDouble() * backoffCeiling(attempt));
+    }
+
+    /** The SDK's Backoff for push: as {@link #backoff(int)}, but never wider than the failure has lasted (or 1 s). */
+    private long backoff(int attempt, long failingForNanos) {
+      return (long) (random.nextDouble() * Math.min(backoffCeiling(attempt), Math.max(MIN_INTERVAL.toNanos(), failingForNanos)));
+    }
+
+    private static long backoffCeiling(int attempt) {
       int doublings = Math.min(Math.max(attempt, 1) - 1, 20);
-      long ceiling = Math.min(MAX_BACKOFF.toNanos(), MIN_INTERVAL.toNanos() << doublings);
-      return (long) (random.nextDouble() * ceiling);
+      return Math.min(MAX_BACKOFF.toNanos(), MIN_INTERVAL.toNanos() << doublings);
     }
   }
 
