@@ -178,7 +178,7 @@ final class SimulatedFleet implements AutoCloseable {
     /** A push notification; {@code receivedEpochMicros} on the same clock as the server's. */
     default void notificationReceived(int agent, long revision, long receivedEpochMicros) {}
 
-    /** A re-opened push socket's first message showed the agent holds the tenant's revision: no catch-up poll. */
+    /** A push socket's first message (its greeting) showed the agent holds the tenant's revision: nothing to catch up. */
     default void caughtUpByGreeting(int agent, long nanos) {}
   }
 
@@ -754,7 +754,7 @@ final class SimulatedFleet implements AutoCloseable {
         greeted = true;
         if (revision >= 0 && pushedRevision <= revision) {
           // As the SDK: the tenant stood at this revision after the socket joined; nothing missed.
-          caughtUp = greeting && catchUpPoll != null;
+          caughtUp = greeting;
           cancelCatchUp();
           pollNow = false;
         } else {
@@ -948,28 +948,43 @@ final class SimulatedFleet implements AutoCloseable {
 
   /** Per-poll connections: a handshake, one request with {@code Connection: close}. */
   private void connectThenSend(Exchange exchange) {
-    gate.run(() -> client(exchange.agent.index).resolveDestination(exchange.request).newConnection(new Promise<>() {
-      @Override
-      public void succeeded(Connection connection) {
+    gate.run(() -> {
+      if (exchange.isDone()) {
+        // It timed out waiting for the gate: a handshake now would be for nobody (and, with the
+        // retry's own, leak a connection per timeout until the server runs out of files).
         gate.release();
-        connectionsOpened.increment();
-        pollConnectionsOpen.incrementAndGet();
-        listener.connectionOpened(exchange.agent.index, Channel.POLL, System.nanoTime());
-        exchange.onEnd = () -> {
-          pollConnectionsOpen.decrementAndGet();
-          connection.close();
-        };
-        exchange.sendOn(connection);
+        return;
       }
+      client(exchange.agent.index).resolveDestination(exchange.request).newConnection(new Promise<>() {
+        @Override
+        public void succeeded(Connection connection) {
+          gate.release();
+          connectionsOpened.increment();
+          pollConnectionsOpen.incrementAndGet();
+          listener.connectionOpened(exchange.agent.index, Channel.POLL, System.nanoTime());
+          AtomicBoolean closedOnce = new AtomicBoolean();
+          exchange.onEnd = () -> {
+            if (closedOnce.compareAndSet(false, true)) {
+              pollConnectionsOpen.decrementAndGet();
+              connection.close();
+            }
+          };
+          if (exchange.isDone()) {
+            exchange.onEnd.run(); // it timed out during the handshake, before onEnd was set
+            return;
+          }
+          exchange.sendOn(connection);
+        }
 
-      @Override
-      public void failed(Throwable failure) {
-        gate.release();
-        boolean excused = excused(exchange.epoch);
-        listener.connectionFailed(exchange.agent.index, Channel.POLL, classify(failure), excused);
-        exchange.fail(failure);
-      }
-    }));
+        @Override
+        public void failed(Throwable failure) {
+          gate.release();
+          boolean excused = excused(exchange.epoch);
+          listener.connectionFailed(exchange.agent.index, Channel.POLL, classify(failure), excused);
+          exchange.fail(failure);
+        }
+      });
+    });
   }
 
   /**
