@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.egosecure.core.PolicyServer;
 import java.net.URI;
 import java.time.Duration;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.AbstractConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -41,7 +42,12 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
   private EgoSecureHttpsServer(Builder builder) {
     QueuedThreadPool threads = new QueuedThreadPool(builder.maxThreads);
     threads.setName("egosecure-https");
-    this.server = new Server(threads);
+    // Unpooled buffers: Jetty 12.1's HTTP/1 connection can give its request buffer back to the
+    // pool while a second onFillable, resumed by the reply to a request it refused mid-body (a
+    // 431), still fills it. The next connection then took that buffer, parsed the other client's
+    // bytes as its own request and closed in its TLS handshake (found by FuzzIT). Heap buffers,
+    // so that an allocation per request is a cheap one.
+    this.server = new Server(threads, null, ByteBufferPool.NON_POOLING);
     HttpConfiguration http = new HttpConfiguration();
     http.setRequestHeaderSize(builder.limits.maxRequestHeaderBytes());
     http.setSendServerVersion(false);
@@ -50,6 +56,8 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     // kept connection (measured with 5,000 agents), and an agent's headers (its credential, its
     // ETag) are its own: with one kept connection per agent it saves nothing and bounds the fleet.
     http.setHeaderCacheSize(0);
+    http.setUseInputDirectByteBuffers(false);
+    http.setUseOutputDirectByteBuffers(false);
     this.secure = builder.tls != null;
     if (secure) {
       // No SNI/Host check: agents may reach the server by a name the certificate does not carry
