@@ -5,13 +5,16 @@ import static java.util.Objects.requireNonNull;
 import io.egosecure.core.PolicyServer;
 import java.net.URI;
 import java.time.Duration;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ByteBufferPool;
-import org.eclipse.jetty.server.AbstractConnectionFactory;
+import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
@@ -42,12 +45,7 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
   private EgoSecureHttpsServer(Builder builder) {
     QueuedThreadPool threads = new QueuedThreadPool(builder.maxThreads);
     threads.setName("egosecure-https");
-    // Unpooled buffers: Jetty 12.1's HTTP/1 connection can give its request buffer back to the
-    // pool while a second onFillable, resumed by the reply to a request it refused mid-body (a
-    // 431), still fills it. The next connection then took that buffer, parsed the other client's
-    // bytes as its own request and closed in its TLS handshake (found by FuzzIT). Heap buffers,
-    // so that an allocation per request is a cheap one.
-    this.server = new Server(threads, null, ByteBufferPool.NON_POOLING);
+    this.server = new Server(threads, null, new RequestBuffersUnpooled());
     HttpConfiguration http = new HttpConfiguration();
     http.setRequestHeaderSize(builder.limits.maxRequestHeaderBytes());
     http.setSendServerVersion(false);
@@ -56,15 +54,18 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     // kept connection (measured with 5,000 agents), and an agent's headers (its credential, its
     // ETag) are its own: with one kept connection per agent it saves nothing and bounds the fleet.
     http.setHeaderCacheSize(0);
+    // Request buffers on the heap, where RequestBuffersUnpooled does not pool; the rest direct.
     http.setUseInputDirectByteBuffers(false);
-    http.setUseOutputDirectByteBuffers(false);
+    http.setUseOutputDirectByteBuffers(true);
     this.secure = builder.tls != null;
     if (secure) {
       // No SNI/Host check: agents may reach the server by a name the certificate does not carry
       // (a load balancer, an alias), and a single-site server has no other host to confuse.
       http.addCustomizer(new SecureRequestCustomizer(false));
-      this.connector = new ServerConnector(server, builder.acceptors, builder.ioThreads,
-          AbstractConnectionFactory.getFactories(builder.tls.sslContextFactory(), new HttpConnectionFactory(http)));
+      SslConnectionFactory tls = new SslConnectionFactory(builder.tls.sslContextFactory(), HttpVersion.HTTP_1_1.asString());
+      tls.setDirectBuffersForEncryption(true);
+      tls.setDirectBuffersForDecryption(true);
+      this.connector = new ServerConnector(server, builder.acceptors, builder.ioThreads, tls, new HttpConnectionFactory(http));
     } else {
       this.connector = new ServerConnector(server, builder.acceptors, builder.ioThreads, new HttpConnectionFactory(http));
     }
@@ -78,6 +79,26 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     server.setHandler(new GracefulHandler(handler));
     server.setStopTimeout(builder.stopTimeout.toMillis());
     server.setStopAtShutdown(false);
+  }
+
+  /**
+   * Pools direct buffers (TLS records, response headers) and allocates heap ones afresh. The heap
+   * ones are the HTTP/1 connections' request buffers, which Jetty 12.1 can give back while a
+   * second {@code onFillable}, resumed by the reply to a request it refused mid-body (a 431 with
+   * a large body still arriving), still fills them: pooled, the next connection took that buffer,
+   * parsed another client's bytes as its own request and closed in its TLS handshake (found by
+   * FuzzIT). Unpooled, the late bytes land in a buffer nobody holds any more. Pooling nothing
+   * cost a quarter of the keep-alive poll rate; this costs one heap allocation per request read.
+   */
+  static final class RequestBuffersUnpooled extends ByteBufferPool.Wrapper {
+    RequestBuffersUnpooled() {
+      super(new ArrayByteBufferPool());
+    }
+
+    @Override
+    public RetainableByteBuffer.Mutable acquire(int size, boolean direct) {
+      return direct ? super.acquire(size, true) : ByteBufferPool.NON_POOLING.acquire(size, false);
+    }
   }
 
   public static Builder builder(PolicyServer policyServer) {
