@@ -6,7 +6,9 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +55,21 @@ final class BenchmarkServerProcess implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  /**
+   * The server JVM's CPU time so far (user and system, from {@code /proc/PID/stat} in clock ticks
+   * of 10 ms), read from outside so that it can be taken while the server is too busy to answer.
+   */
+  Duration cpuTime() {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+      // Fields after the command's closing parenthesis; utime and stime are the 14th and 15th.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Duration.ofMillis((Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("cannot read the CPU time of server " + process.pid(), e);
+    }
   }
 
   /** Heap after a full GC and threads: for before/after comparisons, not during a timed phase. */

@@ -63,6 +63,8 @@ import org.HdrHistogram.Histogram;
  */
 public final class FleetBenchmark {
   private static final Duration SAMPLE_EVERY = Duration.ofSeconds(5);
+  private static final com.sun.management.OperatingSystemMXBean FLEET_OS =
+      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
   private static final Duration STORM_DEADLINE = Duration.ofSeconds(180);
   /** Measured publishes on node A in a scale-out run, after one to warm up. */
   private static final int SCALE_OUT_ROUNDS = 10;
@@ -274,6 +276,8 @@ public final class FleetBenchmark {
       System.out.printf("  server stopped %.2f s after the %s, ready %.2f s after it%n",
           (stopped - clock.killNanos) / 1e9, restart, (ready - clock.killNanos) / 1e9);
 
+      Duration serverCpuAtReady = node.cpuTime();
+      long fleetCpuAtReady = FLEET_OS.getProcessCpuTime();
       GaugeSampler gauges = new GaugeSampler();
       long end = ready + STORM_DEADLINE.toNanos();
       while (clock.back() < agents && System.nanoTime() < end) {
@@ -285,10 +289,18 @@ public final class FleetBenchmark {
               second, restart, clock.pushBackCount(), clock.inStepCount(), clock.back());
         }
       }
+      // Up to the second in which the last agent came back (the loop looks once a second).
+      Duration serverCpu = node.cpuTime().minus(serverCpuAtReady);
+      Duration fleetCpu = Duration.ofNanos(FLEET_OS.getProcessCpuTime() - fleetCpuAtReady);
       Thread.sleep(2_000);
       SimulatedFleet.FleetStats stats = fleet.takeStats();
       BenchmarkServerProcess.State after = node.state();
       report(clock, stats, gauges, before, after, ready);
+      int back = clock.back();
+      System.out.printf("CPU from @ready until all were back: new server %.1f s (%.2f ms per agent back, its JIT warming up included),"
+              + " simulated agents %.1f s (%.2f ms per agent)%n",
+          serverCpu.toMillis() / 1e3, serverCpu.toMillis() / (double) Math.max(1, back),
+          fleetCpu.toMillis() / 1e3, fleetCpu.toMillis() / (double) Math.max(1, back));
     }
   }
 
