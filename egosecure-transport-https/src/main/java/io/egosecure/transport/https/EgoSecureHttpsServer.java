@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.egosecure.core.PolicyServer;
 import java.net.URI;
-import java.security.cert.Certificate;
 import java.time.Duration;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
@@ -17,7 +16,6 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,10 +41,6 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
   private final EgoSecureHandler handler;
   private final boolean secure;
   private final String host;
-  /** The server's TLS factory and identity when warming up; null for plain HTTP, mTLS or off. */
-  private final SslContextFactory.Server warmUpFactory;
-  private final TlsConfig warmUpTls;
-  private final Duration tlsWarmUp;
 
   private EgoSecureHttpsServer(Builder builder) {
     QueuedThreadPool threads = new QueuedThreadPool(builder.maxThreads);
@@ -64,18 +58,11 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     http.setUseInputDirectByteBuffers(false);
     http.setUseOutputDirectByteBuffers(true);
     this.secure = builder.tls != null;
-    this.tlsWarmUp = builder.tlsWarmUp;
-    SslContextFactory.Server sslContextFactory = secure ? builder.tls.sslContextFactory() : null;
-    // Under mTLS the warm-up is skipped: its client would have to present a certificate the
-    // server's trusted clients issued, and the server never holds such a key.
-    boolean warmUp = secure && !builder.tls.requiresClientCertificates() && !tlsWarmUp.isZero();
-    this.warmUpFactory = warmUp ? sslContextFactory : null;
-    this.warmUpTls = warmUp ? builder.tls : null;
     if (secure) {
       // No SNI/Host check: agents may reach the server by a name the certificate does not carry
       // (a load balancer, an alias), and a single-site server has no other host to confuse.
       http.addCustomizer(new SecureRequestCustomizer(false));
-      SslConnectionFactory tls = new SslConnectionFactory(sslContextFactory, HttpVersion.HTTP_1_1.asString());
+      SslConnectionFactory tls = new SslConnectionFactory(builder.tls.sslContextFactory(), HttpVersion.HTTP_1_1.asString());
       tls.setDirectBuffersForEncryption(true);
       tls.setDirectBuffersForDecryption(true);
       this.connector = new ServerConnector(server, builder.acceptors, builder.ioThreads, tls, new HttpConnectionFactory(http));
@@ -118,10 +105,7 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     return new Builder(policyServer);
   }
 
-  /**
-   * Binds and starts serving, then (with TLS) warms the handshake up before returning; see
-   * {@link Builder#tlsWarmUp(Duration)}. The policy server must have been started.
-   */
+  /** Binds and starts serving. The policy server must have been started. */
   public void start() {
     if (!secure) {
       log.warn("SERVING PLAIN HTTP on {}:{}: credentials and policies cross the network unencrypted. "
@@ -137,22 +121,6 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
       }
       throw new IllegalStateException("cannot start the HTTPS server on " + host + ":" + connector.getPort() + ": " + e.getMessage(), e);
     }
-    warmUpTls();
-  }
-
-  /** Handshakes the warm-up completed; 0 when off, skipped or failed. Runs in {@link #start()}. */
-  int warmUpTls() {
-    if (warmUpFactory == null) {
-      return 0;
-    }
-    Certificate[] chain;
-    try {
-      chain = warmUpTls.certificateChain();
-    } catch (RuntimeException e) {
-      log.info("TLS warm-up skipped: {}", e.toString());
-      return 0;
-    }
-    return TlsWarmUp.run(warmUpFactory, chain, TlsWarmUp.MAX_HANDSHAKES, tlsWarmUp);
   }
 
   /** The bound port (useful with port 0), valid after {@link #start()}. */
@@ -204,7 +172,6 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     private int ioThreads = -1;
     private int acceptors = -1;
     private Duration stopTimeout = Duration.ofSeconds(10);
-    private Duration tlsWarmUp = TlsWarmUp.DEFAULT_TIME;
 
     private Builder(PolicyServer policyServer) {
       this.policyServer = requireNonNull(policyServer, "policyServer == null");
@@ -277,26 +244,6 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
     /** How long {@link #close()} waits for requests in flight. Default 10 s. */
     public Builder stopTimeout(Duration stopTimeout) {
       this.stopTimeout = requireNonNull(stopTimeout, "stopTimeout == null");
-      return this;
-    }
-
-    /**
-     * How long {@link #start()} may spend, at most, on full TLS handshakes in memory against the
-     * server's own TLS context before it returns; {@link Duration#ZERO} turns this off. Default
-     * 2 s, and at most 1,000 handshakes whatever the time. After a restart every agent
-     * reconnects with a full handshake at once; a cold JVM runs that handshake's elliptic-curve
-     * code interpreted while its JIT competes for the same cores (measured: the first handshake
-     * costs about 15 times a warm one, the 10th about 2.5 times). Skipped for plain HTTP and
-     * under mTLS; a warm-up that fails is logged and never fails {@code start()}.
-     *
-     * @throws IllegalArgumentException if negative or longer than 30 s
-     */
-    public Builder tlsWarmUp(Duration time) {
-      requireNonNull(time, "time == null");
-      if (time.isNegative() || time.compareTo(TlsWarmUp.MAX_TIME) > 0) {
-        throw new IllegalArgumentException("tlsWarmUp must be 0 to " + TlsWarmUp.MAX_TIME.toSeconds() + " s, was " + time);
-      }
-      this.tlsWarmUp = time;
       return this;
     }
 

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
-import java.security.KeyStoreException;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.cert.Certificate;
@@ -18,7 +17,6 @@ import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Optional;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -141,23 +139,6 @@ public final class TlsConfig {
 
   boolean requiresClientCertificates() {
     return trustedClients.isPresent();
-  }
-
-  /** The chain of the key store's (first) private key entry: the certificates the server presents. */
-  Certificate[] certificateChain() {
-    try {
-      for (String alias : Collections.list(keyStore.aliases())) {
-        if (keyStore.isKeyEntry(alias)) {
-          Certificate[] chain = keyStore.getCertificateChain(alias);
-          if (chain != null && chain.length > 0) {
-            return chain;
-          }
-        }
-      }
-    } catch (KeyStoreException e) {
-      throw new IllegalStateException("cannot read the key store: " + e.getMessage(), e);
-    }
-    throw new IllegalStateException("the key store holds no private key entry with a certificate chain");
   }
 
   SslContextFactory.Server sslContextFactory() {

@@ -51,9 +51,7 @@ final class HttpsFixture implements AutoCloseable {
     https = server.apply(EgoSecureHttpsServer.builder(policyServer)
         .host("127.0.0.1").port(0)
         .tls(tls.apply(TlsConfig.keyStore(serverIdentity.keyStore(), TestCertificates.PASSWORD)))
-        .limits(limits.apply(TransportLimits.defaults().toBuilder()).build())
-        // Still warmed up, as in production, but briefly: a fixture starts for most tests.
-        .tlsWarmUp(Duration.ofMillis(200)))
+        .limits(limits.apply(TransportLimits.defaults().toBuilder()).build()))
         .build();
     https.start();
     base = https.uri();
