@@ -42,7 +42,8 @@ import org.HdrHistogram.Histogram;
  * server was ready answered); the request rate per second over the storm; errors after the new
  * server was ready. Polls use a new connection each ({@code Connection: close}): 10,000 push
  * sockets and 10,000 kept poll connections would pass a process's 20,000 open files, and after a
- * restart every kept connection is dead anyway, so the handshakes of the catch-up are the same.
+ * restart every kept connection is dead anyway, so each agent's first poll after it needs a
+ * handshake either way.
  *
  * <p>Scale-out mode ({@code --scale-out}, PostgreSQL, 4,000 agents with push by default): nodes A
  * and B on one database, the agents split between them with the other node as their second URI;
@@ -326,30 +327,30 @@ public final class FleetBenchmark {
     System.out.printf("agent back after @ready: p50 %.2f s  p90 %.2f s  p99 %.2f s  max %.2f s%n",
         backAfterReady.getValueAtPercentile(50) / 1e3, backAfterReady.getValueAtPercentile(90) / 1e3,
         backAfterReady.getValueAtPercentile(99) / 1e3, backAfterReady.getMaxValue() / 1e3);
-    System.out.println("per second after the " + restart + ": push upgrades / poll handshakes / polls answered");
+    System.out.println("per second after the " + restart + ": push upgrades / poll connections opened (before their TLS handshake) / polls answered");
     StringBuilder line = new StringBuilder();
     int peakUpgrades = 0;
     int peakPolls = 0;
-    int peakHandshakes = 0;
+    int peakConnections = 0;
     int lastSecond = (int) Math.min(clock.upgrades.length() - 1, (lastBack - clock.killNanos) / 1_000_000_000L + 1);
     for (int s = 0; s <= lastSecond; s++) {
       int upgrades = clock.upgrades.get(s);
-      int handshakes = clock.pollHandshakes.get(s);
+      int connections = clock.pollConnections.get(s);
       int polls = clock.polls.get(s);
       peakUpgrades = Math.max(peakUpgrades, upgrades);
       peakPolls = Math.max(peakPolls, polls);
-      peakHandshakes = Math.max(peakHandshakes, upgrades + handshakes);
-      line.append(String.format("  %3d s: %5d %5d %5d", s, upgrades, handshakes, polls));
+      peakConnections = Math.max(peakConnections, upgrades + connections);
+      line.append(String.format("  %3d s: %5d %5d %5d", s, upgrades, connections, polls));
       if (s % 4 == 3 || s == lastSecond) {
         System.out.println(line);
         line.setLength(0);
       }
     }
     double catchUpWindow = intervalSeconds * Math.max(jitterPercent, 10) / 100.0;
-    System.out.printf("peaks: %d push upgrades/s, %d handshakes/s (upgrades + poll connections), %d polls/s;"
+    System.out.printf("peaks: %d push upgrades/s, %d new connections/s (upgrades + poll connections), %d polls/s;"
             + " the SDK's catch-up window (when a greeting shows a missed publish) is %.1f s (interval × max(jitter, 10) %%), so %d agents at most %.0f polls/s on average;"
             + " sockets come back 1 s + full-jitter backoff (no wider than the outage so far) after each failed attempt: first push back %.2f s, last %.2f s after @ready%n",
-        peakUpgrades, peakHandshakes, peakPolls, catchUpWindow, agents, agents / catchUpWindow,
+        peakUpgrades, peakConnections, peakPolls, catchUpWindow, agents, agents / catchUpWindow,
         (clock.firstPushBackNanos() - ready) / 1e9, (clock.lastPushBackNanos() - ready) / 1e9);
     System.out.printf("errors after @ready: %d %s%s, statuses %s; failures while the server was down (expected): %d%n",
         stats.errorCount(), stats.errors(), stats.causes().isEmpty() ? "" : " " + stats.causes(), stats.statuses(),
@@ -367,7 +368,7 @@ public final class FleetBenchmark {
     private final AtomicLongArray inStep;
     private final AtomicLongArray greeted;
     final AtomicIntegerArray upgrades;
-    final AtomicIntegerArray pollHandshakes;
+    final AtomicIntegerArray pollConnections;
     final AtomicIntegerArray polls;
     private volatile boolean armed;
     private volatile long readyNanos = Long.MAX_VALUE;
@@ -378,7 +379,7 @@ public final class FleetBenchmark {
       inStep = new AtomicLongArray(agents);
       greeted = new AtomicLongArray(agents);
       upgrades = new AtomicIntegerArray(seconds);
-      pollHandshakes = new AtomicIntegerArray(seconds);
+      pollConnections = new AtomicIntegerArray(seconds);
       polls = new AtomicIntegerArray(seconds);
     }
 
@@ -407,7 +408,7 @@ public final class FleetBenchmark {
         count(upgrades, nanos);
         pushBack.compareAndSet(agent, 0, nanos);
       } else {
-        count(pollHandshakes, nanos);
+        count(pollConnections, nanos);
       }
     }
 
