@@ -141,8 +141,11 @@ final class LiveServer implements AutoCloseable {
 
   /** Polls the transport has answered since it last started (200s and 304s). */
   long polls() {
-    return (long) https.handler().meterRegistry().find("egosecure.polls").counters().stream()
-        .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    long polls = 0;
+    for (io.micrometer.core.instrument.Counter counter : https.handler().meterRegistry().find("egosecure.polls").counters()) {
+      polls += (long) counter.count();
+    }
+    return polls;
   }
 
   void revoke(AgentId id) {
