@@ -280,8 +280,6 @@ public final class BenchmarkServer {
    * publish and its broadcast, apart from the simulated agents' on the same cores.
    */
   private static final class BroadcastWatch {
-    private static final com.sun.management.OperatingSystemMXBean OS =
-        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private final Thread thread;
     private volatile String result = "-1 -1";
 
@@ -299,7 +297,7 @@ public final class BenchmarkServer {
         }
         if (broadcasts.count() != count) {
           result = Math.round((broadcasts.totalTime(TimeUnit.NANOSECONDS) - nanos) / 1e3) + " "
-              + (OS.getProcessCpuTime() - commits.lastCpuNanos) / 1_000;
+              + (ProcessCpu.nanos() - commits.lastCpuNanos) / 1_000;
         }
       }, "broadcast-watch");
       thread.setDaemon(true);
@@ -330,7 +328,7 @@ public final class BenchmarkServer {
     public void publish(Change change) {
       if (!(change instanceof Change.AgentChanged)) {
         lastMicros = epochMicros();
-        lastCpuNanos = BroadcastWatch.OS.getProcessCpuTime();
+        lastCpuNanos = ProcessCpu.nanos();
       }
       feed.publish(change);
     }

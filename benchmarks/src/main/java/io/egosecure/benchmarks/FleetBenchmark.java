@@ -64,8 +64,6 @@ import org.HdrHistogram.Histogram;
  */
 public final class FleetBenchmark {
   private static final Duration SAMPLE_EVERY = Duration.ofSeconds(5);
-  private static final com.sun.management.OperatingSystemMXBean FLEET_OS =
-      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
   private static final Duration STORM_DEADLINE = Duration.ofSeconds(180);
   /** Measured publishes on node A in a scale-out run, after one to warm up. */
   private static final int SCALE_OUT_ROUNDS = 10;
@@ -278,7 +276,7 @@ public final class FleetBenchmark {
           (stopped - clock.killNanos) / 1e9, restart, (ready - clock.killNanos) / 1e9);
 
       Duration serverCpuAtReady = node.cpuTime();
-      long fleetCpuAtReady = FLEET_OS.getProcessCpuTime();
+      long fleetCpuAtReady = ProcessCpu.nanos();
       GaugeSampler gauges = new GaugeSampler();
       long end = ready + STORM_DEADLINE.toNanos();
       while (clock.back() < agents && System.nanoTime() < end) {
@@ -292,7 +290,7 @@ public final class FleetBenchmark {
       }
       // Up to the second in which the last agent came back (the loop looks once a second).
       Duration serverCpu = node.cpuTime().minus(serverCpuAtReady);
-      Duration fleetCpu = Duration.ofNanos(FLEET_OS.getProcessCpuTime() - fleetCpuAtReady);
+      Duration fleetCpu = Duration.ofNanos(ProcessCpu.nanos() - fleetCpuAtReady);
       Thread.sleep(2_000);
       SimulatedFleet.FleetStats stats = fleet.takeStats();
       BenchmarkServerProcess.State after = node.state();

@@ -1,7 +1,6 @@
 package io.egosecure.benchmarks;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,8 +91,6 @@ public final class PushFanOutBenchmark {
   /** Measured publishes after the first (cold) one; more for a profile of the broadcast. */
   private static final int PUBLISH_ROUNDS = Integer.getInteger("publish.rounds", 3);
   private static final Duration PHASE_DEADLINE = Duration.ofSeconds(300);
-  private static final com.sun.management.OperatingSystemMXBean CLIENT_OS =
-      (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
   /** Whether the simulated agents' TLS runs on Conscrypt rather than the JDK's. */
   private static final boolean CONSCRYPT_AGENTS = clientTls().equals("conscrypt");
 
@@ -197,10 +194,10 @@ public final class PushFanOutBenchmark {
         // frame then waits unread for the round that times the server alone.
         clients.holdReads();
       }
-      long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
+      long clientCpuBefore = ProcessCpu.nanos();
       published = server.publish();
       boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
-      long clientCpuMicros = (CLIENT_OS.getProcessCpuTime() - clientCpuBefore) / 1_000;
+      long clientCpuMicros = (ProcessCpu.nanos() - clientCpuBefore) / 1_000;
       Thread.sleep(500);
       Histogram latency = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
       for (int i = 0; i < agents; i++) {
@@ -248,10 +245,10 @@ public final class PushFanOutBenchmark {
       receivedMicros.set(i, 0);
     }
     notified.set(new CountDownLatch(sockets));
-    long clientCpuBefore = CLIENT_OS.getProcessCpuTime();
+    long clientCpuBefore = ProcessCpu.nanos();
     BenchmarkServerProcess.Published published = server.publish();
     long[] broadcast = server.broadcast();
-    long clientCpuMicros = (CLIENT_OS.getProcessCpuTime() - clientCpuBefore) / 1_000;
+    long clientCpuMicros = (ProcessCpu.nanos() - clientCpuBefore) / 1_000;
     clients.resumeReads();
     boolean all = notified.get().await(PHASE_DEADLINE.toSeconds(), TimeUnit.SECONDS);
     System.out.printf("publish r%d, agents not reading until it ended: server broadcast (hub told -> last frame written) %.1f ms;"
