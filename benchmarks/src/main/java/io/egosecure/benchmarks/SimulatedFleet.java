@@ -72,7 +72,9 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  *
  * <p>Every new TLS connection (a poll connection or a push upgrade) passes a gate that bounds
  * the handshakes in flight, so the simulated agents' own TLS does not starve the server they
- * share the cores with. Failures while the caller has said the server is down ({@link
+ * share the cores with. Jetty's client opens a connection before its TLS handshake, which runs
+ * with the first request; a poll connection therefore holds its permit until its first exchange
+ * ends, and a push upgrade until the upgrade is answered. Failures while the caller has said the server is down ({@link
  * #serverDown(boolean)}) are counted apart from real errors.
  */
 final class SimulatedFleet implements AutoCloseable {
@@ -958,13 +960,13 @@ final class SimulatedFleet implements AutoCloseable {
       client(exchange.agent.index).resolveDestination(exchange.request).newConnection(new Promise<>() {
         @Override
         public void succeeded(Connection connection) {
-          gate.release();
           connectionsOpened.increment();
           pollConnectionsOpen.incrementAndGet();
           listener.connectionOpened(exchange.agent.index, Channel.POLL, System.nanoTime());
           AtomicBoolean closedOnce = new AtomicBoolean();
           exchange.onEnd = () -> {
             if (closedOnce.compareAndSet(false, true)) {
+              gate.release(); // the handshake ran with the request
               pollConnectionsOpen.decrementAndGet();
               connection.close();
             }
@@ -1053,7 +1055,6 @@ final class SimulatedFleet implements AutoCloseable {
       gate.run(() -> client.resolveDestination(exchange.request).newConnection(new Promise<>() {
         @Override
         public void succeeded(Connection opened) {
-          gate.release();
           synchronized (Lane.this) {
             connection = opened;
             connecting = false;
@@ -1065,10 +1066,24 @@ final class SimulatedFleet implements AutoCloseable {
             opened.close();
           }
           if (exchange.isDone()) {
-            next(); // it timed out during the handshake; the connection serves the next poll
-          } else {
-            exchange.sendOn(opened);
+            gate.release();
+            next(); // it timed out while connecting; the connection serves the next poll
+            return;
           }
+          // The handshake runs with this first request: the permit goes when the exchange ends.
+          AtomicBoolean released = new AtomicBoolean();
+          Runnable freeLane = exchange.onEnd;
+          exchange.onEnd = () -> {
+            if (released.compareAndSet(false, true)) {
+              gate.release();
+            }
+            freeLane.run();
+          };
+          if (exchange.isDone() && released.compareAndSet(false, true)) {
+            gate.release(); // it ended just now, and the lane's own onEnd has moved the lane on
+            return;
+          }
+          exchange.sendOn(opened);
         }
 
         @Override
