@@ -182,10 +182,11 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
   }
 
   /**
-   * Answers an upgrade whose query has a bad %-escape with the 400 it is. Jetty's handshake makes
-   * a {@link java.net.URI} of the request's URI before any negotiator runs, and the exception
-   * that throws became a 500 (found by FuzzIT). Requests that are not upgrades meet the same
-   * check where their query is read ({@link Call#query}).
+   * Answers an upgrade whose query is not percent-encoded UTF-8 with the 400 it is. Jetty's
+   * handshake makes a {@link java.net.URI} of the request's URI and decodes its query before any
+   * negotiator runs, and what either throws (a bad escape such as {@code %zz}; escapes that are
+   * not UTF-8 such as {@code %FF%FE}) became a 500 (found by FuzzIT). Requests that are not
+   * upgrades meet the same check where their query is read ({@link Call#query}).
    */
   static final class UpgradeUrisChecked extends Handler.Wrapper {
     UpgradeUrisChecked(Handler upgrade) {
@@ -197,9 +198,10 @@ public final class EgoSecureHandler extends Handler.Wrapper implements Graceful 
       if (request.getHttpURI().getQuery() != null && request.getHeaders().contains(HttpHeader.UPGRADE)) {
         try {
           request.getHttpURI().toURI();
+          Request.extractQueryParameters(request);
         } catch (IllegalArgumentException e) {
           Response.writeError(request, response, callback, HttpStatus.BAD_REQUEST_400,
-              "the query is not valid percent-encoding");
+              "the query is not valid percent-encoded UTF-8");
           return true;
         }
       }

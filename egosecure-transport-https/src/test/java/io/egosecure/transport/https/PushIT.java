@@ -16,6 +16,8 @@ import org.java_websocket.client.WebSocketClient;
 import org.java_websocket.handshake.ServerHandshake;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The push channel with the agent-side client library (Java-WebSocket) over wss on loopback. */
 class PushIT {
@@ -127,10 +129,12 @@ class PushIT {
     assertThat(client.isOpen()).isFalse();
   }
 
-  @Test
-  void anUpgradeWithABadPercentEscapeInItsQueryIs400Not500() throws Exception {
-    // Found by FuzzIT: Jetty's handshake parses the URI before any negotiator runs, and threw.
-    String upgrade = "GET " + EgoSecureHandler.NOTIFICATIONS_PATH + "?limit=%zz HTTP/1.1\r\nHost: localhost\r\n"
+  @ParameterizedTest
+  @ValueSource(strings = {"limit=%zz", "cursor=%FF%FE"})
+  void anUpgradeWithABadPercentEscapeInItsQueryIs400Not500(String query) throws Exception {
+    // Found by FuzzIT: Jetty's handshake parses the URI, then decodes the query as UTF-8, before
+    // any negotiator runs; a bad escape (%zz) or escapes that are not UTF-8 (%FF%FE) threw.
+    String upgrade = "GET " + EgoSecureHandler.NOTIFICATIONS_PATH + "?" + query + " HTTP/1.1\r\nHost: localhost\r\n"
         + "Upgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Version: 13\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer nonsense\r\n\r\n";
     String answer = fx.raw(upgrade.getBytes(StandardCharsets.US_ASCII), new byte[0]);
