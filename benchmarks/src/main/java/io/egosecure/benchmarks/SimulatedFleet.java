@@ -67,8 +67,9 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  * holds a WebSocket, polls at once on {@code policies-changed} for a newer revision, reconnects a
  * closed socket after 1 s plus a full-jitter backoff no wider than the time it has been failing,
  * and after a re-open schedules a catch-up poll within uniform(0, interval × max(jitter, 10) %)
- * that the socket's greeting (the tenant's revision) cancels if the agent holds that revision;
- * with long polls it parks {@code ?wait=} polls.
+ * that the socket's greeting (the tenant's revision) cancels if the agent holds that revision,
+ * a greeting that also moves a due poll to an interval later (at most two after the last answered
+ * poll); with long polls it parks {@code ?wait=} polls.
  *
  * <p>Every new TLS connection (a poll connection or a push upgrade) passes a gate that bounds
  * the handshakes in flight, so the simulated agents' own TLS does not starve the server they
@@ -485,6 +486,10 @@ final class SimulatedFleet implements AutoCloseable {
     /** The catch-up poll a re-opened socket asked for; its greeting may cancel it. */
     private ScheduledFuture<?> catchUpPoll;
     private boolean greeted;
+    /** The socket in force was re-opened: its greeting, if in step, stands in for a due poll (as the SDK). */
+    private boolean reopened;
+    /** When a poll was last answered ({@link System#nanoTime()}); 0 before the first. */
+    private long lastPollAnswered;
     /** The socket attempt in force; a callback of an older one is ignored (as the SDK's {@code connection != push}). */
     private PushSocket pushSocket;
     private ScheduledFuture<?> pushTimer;
@@ -517,6 +522,17 @@ final class SimulatedFleet implements AutoCloseable {
         }
         poll();
       }, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The SDK's pollAnIntervalAfterTheGreeting: the due poll moves to an interval from now, at most two after the last answer. */
+    private void pollAnIntervalAfterTheGreeting() {
+      if (longPoll || pollInFlight || lastPollAnswered == 0 || nextPoll == null || nextPoll.isDone()) {
+        return;
+      }
+      long delay = Math.min(jittered(intervalNanos), lastPollAnswered + 2 * intervalNanos - System.nanoTime());
+      if (delay > nextPoll.getDelay(TimeUnit.NANOSECONDS)) {
+        schedulePoll(delay);
+      }
     }
 
     private void cancelCatchUp() {
@@ -611,6 +627,7 @@ final class SimulatedFleet implements AutoCloseable {
         boolean startPush;
         synchronized (this) {
           pollInFlight = false;
+          lastPollAnswered = now;
           pollingSettings(result);
           failures = 0;
           first = !polledOnce;
@@ -726,6 +743,7 @@ final class SimulatedFleet implements AutoCloseable {
         }
         pushOpenedAt = System.nanoTime();
         greeted = false;
+        reopened = pushEverOpened;
         if (pushEverOpened) {
           // As the SDK: a change may have come and gone while the socket was down.
           delay = (long) (random.nextDouble() * intervalNanos * Math.max(jitterPercent, 10) / 100.0);
@@ -758,6 +776,9 @@ final class SimulatedFleet implements AutoCloseable {
           // As the SDK: the tenant stood at this revision after the socket joined; nothing missed.
           caughtUp = greeting;
           cancelCatchUp();
+          if (greeting && reopened) {
+            pollAnIntervalAfterTheGreeting();
+          }
           pollNow = false;
         } else {
           pollNow = pollOnPush && catchUpPoll == null;

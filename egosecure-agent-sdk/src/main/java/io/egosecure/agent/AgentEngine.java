@@ -102,6 +102,10 @@ final class AgentEngine {
   /** Since when push sockets have failed: the reconnect spread grows with it, not past it. Null while up. */
   private Instant pushFailingSince;
   private boolean pushEverOpened;
+  /** A re-opened socket's first message is still to come: its greeting may stand in for a due poll. */
+  private boolean awaitingGreeting;
+  /** When a poll was last answered (200 or 304); null before the first. */
+  private Instant lastPollAnswered;
   private int pushFailures;
   private ScheduledFuture<?> pushTimer;
 
@@ -468,6 +472,7 @@ final class AgentEngine {
     }
     int status = response.statusCode();
     if (status == 200 || status == 304) {
+      lastPollAnswered = settings.clock().instant();
       pollingSettings(response);
       inStep();
       if (status == 200) {
@@ -690,6 +695,7 @@ final class AgentEngine {
     }
     pushOpenedAt = settings.clock().instant();
     pushTimer = schedule(this::watchPush, settings.pushSilenceTimeout().dividedBy(3));
+    awaitingGreeting = pushEverOpened;
     if (pushEverOpened) {
       // A change may have come and gone while the socket was down. The server's greeting (the
       // tenant's revision, its first message on every socket) tells; a server that sends none is
@@ -722,13 +728,37 @@ final class AgentEngine {
     if (connection != push) {
       return;
     }
+    boolean greeting = awaitingGreeting;
+    awaitingGreeting = false;
     if (enforcing && inForce != null && revision <= inForce.set().revision()) {
       cancel(catchUpPoll);
       catchUpPoll = null;
+      if (greeting) {
+        pollAnIntervalAfterTheGreeting();
+      }
       return;
     }
     if (catchUpPoll == null) {
       poll();
+    }
+  }
+
+  /**
+   * A re-opened socket's greeting showed this agent in step, which is what the poll due now would
+   * find out: the next poll comes an interval from now instead, but never later than two intervals
+   * after the last answered poll, so polling stays the source of truth under a socket that keeps
+   * re-opening. After a server restart this spares the node a handshake for every agent whose poll
+   * (or whose retry of a poll the outage failed) falls due while the fleet reconnects. Long polls
+   * are left alone: their agents want a poll parked.
+   */
+  private void pollAnIntervalAfterTheGreeting() {
+    if (settings.longPoll() || pollInFlight || lastPollAnswered == null || nextPoll == null || nextPoll.isDone()) {
+      return;
+    }
+    Duration bound = Duration.between(settings.clock().instant(), lastPollAnswered.plus(pollInterval.multipliedBy(2)));
+    Duration delay = min(jittered(pollInterval), bound);
+    if (delay.toNanos() > nextPoll.getDelay(TimeUnit.NANOSECONDS)) {
+      schedulePoll(delay);
     }
   }
 

@@ -159,6 +159,33 @@ class PolicyAgentIT {
     assertAppliedWithinASecond(listener, "{\"block\": false}");
   }
 
+  @Test
+  void aGreetingInStepAfterARestartStandsInForTheDuePoll() throws Exception {
+    // 8 s ± 0 %: the regular poll falls due 8 s after the first. The server restarts at once; the
+    // re-opened socket's greeting shows the agent in step, so that poll moves to an interval after
+    // the greeting, and no later than two intervals after the last answered poll.
+    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(8));
+    long revision = server.publish("usb", "{\"block\": true}");
+    RecordingListener listener = new RecordingListener();
+    agent(temp.resolve("agent"), listener, b -> b.random(ALWAYS_HALF)).start();
+    listener.awaitApplied(revision, SOON);
+    long answered = System.nanoTime();
+    awaitPushSockets(1);
+
+    server.stop();
+    server.start();
+    awaitPushSockets(1);
+    assertThat(System.nanoTime() - answered).as("back before the poll fell due").isLessThan(Duration.ofSeconds(8).toNanos());
+    Thread.sleep(Math.max(0, Duration.ofSeconds(10).toNanos() - (System.nanoTime() - answered)) / 1_000_000);
+    assertThat(server.polls()).as("the poll due 8 s after the last answer, 2 s ago").isZero();
+
+    long latest = answered + Duration.ofSeconds(17).toNanos();
+    while (server.polls() == 0) {
+      assertThat(System.nanoTime()).as("a poll within two intervals of the last answer").isLessThan(latest);
+      Thread.sleep(50);
+    }
+  }
+
   private static final java.util.random.RandomGenerator ALWAYS_HALF = new java.util.random.RandomGenerator() {
     @Override
     public long nextLong() {
