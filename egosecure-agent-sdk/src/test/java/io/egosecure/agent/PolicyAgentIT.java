@@ -143,20 +143,11 @@ class PolicyAgentIT {
   void aPushSocketBackAfterARestartThatMissedNothingDoesNotPoll() throws Exception {
     // 30 s ± 0 %: the catch-up poll would come 1.5 s after the socket re-opens (half of 10 % of
     // the interval, with every random draw 0.5), the next regular poll not before 30 s.
-    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(30));
-    long revision = server.publish("usb", "{\"block\": true}");
-    RecordingListener listener = new RecordingListener();
-    agent(temp.resolve("agent"), listener, b -> b.random(ALWAYS_HALF)).start();
-    listener.awaitApplied(revision, SOON);
-    awaitPushSockets(1);
-
-    server.stop();
-    server.start();
-    awaitPushSockets(1);
+    Restarted restarted = restartUnderAnAgentInStep(Duration.ofSeconds(30));
     Thread.sleep(2_500);
 
-    assertThat(server.polls()).as("the greeting showed revision %d, the agent's own", revision).isZero();
-    assertAppliedWithinASecond(listener, "{\"block\": false}");
+    assertThat(server.polls()).as("the greeting showed revision %d, the agent's own", restarted.revision()).isZero();
+    assertAppliedWithinASecond(restarted.listener(), "{\"block\": false}");
   }
 
   @Test
@@ -164,7 +155,26 @@ class PolicyAgentIT {
     // 8 s ± 0 %: the regular poll falls due 8 s after the first. The server restarts at once; the
     // re-opened socket's greeting shows the agent in step, so that poll moves to an interval after
     // the greeting, and no later than two intervals after the last answered poll.
-    server = new LiveServer(temp.resolve("server"), Duration.ofSeconds(8));
+    long answered = restartUnderAnAgentInStep(Duration.ofSeconds(8)).answeredNanos();
+    assertThat(System.nanoTime() - answered).as("back before the poll fell due").isLessThan(Duration.ofSeconds(8).toNanos());
+    Thread.sleep(Math.max(0, Duration.ofSeconds(10).toNanos() - (System.nanoTime() - answered)) / 1_000_000);
+    assertThat(server.polls()).as("the poll due 8 s after the last answer, 2 s ago").isZero();
+
+    long latest = answered + Duration.ofSeconds(17).toNanos();
+    while (server.polls() == 0) {
+      assertThat(System.nanoTime()).as("a poll within two intervals of the last answer").isLessThan(latest);
+      Thread.sleep(50);
+    }
+  }
+
+  private record Restarted(RecordingListener listener, long revision, long answeredNanos) {}
+
+  /**
+   * An agent in step at {@code interval} ± 0 % (every random draw 0.5) with its push socket open,
+   * then a server restart; returns once the socket is back, with when the first poll was answered.
+   */
+  private Restarted restartUnderAnAgentInStep(Duration interval) throws Exception {
+    server = new LiveServer(temp.resolve("server"), interval);
     long revision = server.publish("usb", "{\"block\": true}");
     RecordingListener listener = new RecordingListener();
     agent(temp.resolve("agent"), listener, b -> b.random(ALWAYS_HALF)).start();
@@ -175,15 +185,7 @@ class PolicyAgentIT {
     server.stop();
     server.start();
     awaitPushSockets(1);
-    assertThat(System.nanoTime() - answered).as("back before the poll fell due").isLessThan(Duration.ofSeconds(8).toNanos());
-    Thread.sleep(Math.max(0, Duration.ofSeconds(10).toNanos() - (System.nanoTime() - answered)) / 1_000_000);
-    assertThat(server.polls()).as("the poll due 8 s after the last answer, 2 s ago").isZero();
-
-    long latest = answered + Duration.ofSeconds(17).toNanos();
-    while (server.polls() == 0) {
-      assertThat(System.nanoTime()).as("a poll within two intervals of the last answer").isLessThan(latest);
-      Thread.sleep(50);
-    }
+    return new Restarted(listener, revision, answered);
   }
 
   private static final java.util.random.RandomGenerator ALWAYS_HALF = new java.util.random.RandomGenerator() {
