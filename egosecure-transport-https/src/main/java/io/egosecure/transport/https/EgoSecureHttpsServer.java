@@ -87,7 +87,7 @@ public final class EgoSecureHttpsServer implements AutoCloseable {
    * connection to take that buffer parses another client's bytes as its own request (found by
    * FuzzIT; {@code AdminApiIT.aRequestRefusedMidBodyLeavesTheNextConnectionAlone} replays it).
    * Here the resumed reader waits for the first to leave, then takes a buffer of its own, so
-   * pooled buffers stay pooled. The lock is uncontended but in that hand-over.
+   * pooled buffers stay pooled. The lock is contended only in that hand-over.
    */
   static final class OneReaderHttpConnectionFactory extends HttpConnectionFactory {
     OneReaderHttpConnectionFactory(HttpConfiguration http) {
