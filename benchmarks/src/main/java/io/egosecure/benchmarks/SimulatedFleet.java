@@ -75,8 +75,8 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  * the handshakes in flight, so the simulated agents' own TLS does not starve the server they
  * share the cores with. Jetty's client opens a connection before its TLS handshake, which runs
  * with the first request; a poll connection therefore holds its permit until its first exchange
- * ends, and a push upgrade until the upgrade is answered. Failures while the caller has said the server is down ({@link
- * #serverDown(boolean)}) are counted apart from real errors.
+ * ends, and a push upgrade until the upgrade is answered. Failures while the caller has said the
+ * server is down ({@link #serverDown(boolean)}) are counted apart from real errors.
  */
 final class SimulatedFleet implements AutoCloseable {
   private static final String POLICIES = "v1/agent/policies";
